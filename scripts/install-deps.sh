@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian packages: toolchain, libraries (ARCHITECTURE.md §6), and test peers.
 DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  clang-14 lld-14 libclang-rt-14-dev
+  clang-14 clang-format-14 lld libclang-rt-14-dev
   libasio-dev
   libprotobuf-dev protobuf-compiler
   libflatbuffers-dev flatbuffers-compiler
