@@ -59,9 +59,8 @@ uint32_t PortableRaw(uint32_t reg, const uint8_t* p, size_t n) {
   const auto& t = kSlices.t;
   while (n >= 8) {
     uint64_t x = Load64(p) ^ reg;
-    reg = t[7][x & 0xff] ^ t[6][(x >> 8) & 0xff] ^ t[5][(x >> 16) & 0xff] ^
-          t[4][(x >> 24) & 0xff] ^ t[3][(x >> 32) & 0xff] ^ t[2][(x >> 40) & 0xff] ^
-          t[1][(x >> 48) & 0xff] ^ t[0][x >> 56];
+    reg = t[7][x & 0xff] ^ t[6][(x >> 8) & 0xff] ^ t[5][(x >> 16) & 0xff] ^ t[4][(x >> 24) & 0xff] ^
+          t[3][(x >> 32) & 0xff] ^ t[2][(x >> 40) & 0xff] ^ t[1][(x >> 48) & 0xff] ^ t[0][x >> 56];
     p += 8;
     n -= 8;
   }

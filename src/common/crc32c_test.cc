@@ -13,7 +13,6 @@
 namespace strom::crc32c {
 namespace {
 
-
 uint32_t Portable(ByteView s) {
   return detail::ExtendPortable(0, reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
@@ -108,9 +107,9 @@ TEST(Crc32cTest, PathsAgreeForSmallLengthsAndAlignments) {
 TEST(Crc32cTest, PathsAgreeOnLargeBuffers) {
   std::mt19937_64 rng(testutil::TestSeed());
   std::string buffer = RandomBytes(rng, (3 << 20) + 64);
-  std::vector<size_t> lengths = {767,   768,   769,    1000,   3 * 8192 - 1, 3 * 8192,
-                                 3 * 8192 + 1, 3 * 8192 + 3 * 256 + 7, 65536, 1 << 20,
-                                 (3 << 20) + 1};
+  std::vector<size_t> lengths = {767,          768,      769,          1000,
+                                 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1, 3 * 8192 + 3 * 256 + 7,
+                                 65536,        1 << 20,  (3 << 20) + 1};
   for (int i = 0; i < 20; ++i) lengths.push_back(rng() % (1 << 20));
   for (size_t len : lengths) {
     size_t align = rng() % 64;
