@@ -112,10 +112,11 @@ class LogRecordBatch {
   uint8_t attributes() const { return static_cast<uint8_t>(data_[layout_->attributes]); }
   bool is_append_only() const { return (attributes() & kAppendOnlyFlagMask) != 0; }
   int32_t last_offset_delta() const { return LoadI32LE(data_ + layout_->last_offset_delta); }
-  /// base_offset + last_offset_delta.
-  LogOffset last_offset() const { return base_offset() + last_offset_delta(); }
+  /// base_offset + last_offset_delta. Wraps (as in Java) rather than overflowing when a
+  /// hostile base offset is near the int64 limit.
+  LogOffset last_offset() const { return WrappingAdd(base_offset(), last_offset_delta()); }
   /// The offset after this batch. An empty batch still takes one offset.
-  LogOffset next_offset() const { return last_offset() + 1; }
+  LogOffset next_offset() const { return WrappingAdd(last_offset(), 1); }
   WriterId writer_id() const { return WriterId(LoadI64LE(data_ + layout_->writer_id)); }
   BatchSequence batch_sequence() const {
     return BatchSequence(LoadI32LE(data_ + layout_->batch_sequence));
@@ -141,6 +142,11 @@ class LogRecordBatch {
  private:
   LogRecordBatch(const char* data, size_t size, const LogBatchLayout* layout)
       : data_(data), size_(size), layout_(layout) {}
+
+  static LogOffset WrappingAdd(LogOffset offset, int64_t delta) {
+    return LogOffset(
+        static_cast<int64_t>(static_cast<uint64_t>(offset.value()) + static_cast<uint64_t>(delta)));
+  }
 
   const char* data_;
   size_t size_;

@@ -321,6 +321,18 @@ TEST(LogRecordBatchBuilderTest, EmptyBatchesTakeOneOffset) {
   }
 }
 
+TEST(LogRecordBatchBuilderTest, OffsetArithmeticWrapsInsteadOfOverflowing) {
+  LogBatchParams p;
+  p.base_offset = LogOffset(INT64_MAX);
+  ByteBuffer out;
+  LogRecordBatchBuilder builder(&out, p);
+  ASSERT_TRUE(builder.AppendRow(ChangeType::kAppendOnly, "a").ok());
+  ASSERT_TRUE(builder.AppendRow(ChangeType::kAppendOnly, "b").ok());
+  LogRecordBatch b = builder.Finish();
+  EXPECT_EQ(b.last_offset(), LogOffset(INT64_MIN));
+  EXPECT_EQ(b.next_offset(), LogOffset(INT64_MIN + 1));
+}
+
 // ---- in-place setters ----
 
 TEST(MutableLogRecordBatchTest, SettersKeepCrcValid) {

@@ -54,10 +54,8 @@ TEST(ValueRecordBatchTest, LayoutByHand) {
   ByteBuffer out;
   ValueRecordBatchBuilder builder(&out);
   ASSERT_TRUE(builder.Append(SchemaId(1), Hex("00010161")).ok());
-  ASSERT_TRUE(builder
-                  .AppendEncoded(Hex("0200"
-                                     "000203626f62"))
-                  .ok());
+  ByteBuffer stored = Hex("0200000203626f62");  // schema id 2, then the row
+  ASSERT_TRUE(builder.AppendEncoded(stored).ok());
   ValueRecordBatch b = builder.Finish();
   // Length = size - 4, magic 0, count 2; each record = int32 (2 + row size), schema id, row.
   EXPECT_EQ(ToHex(out),
