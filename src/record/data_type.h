@@ -42,6 +42,13 @@ struct DataField;
 class DataType {
  public:
   DataType() = default;
+  // Defined after DataField: inline bodies below would otherwise make clang instantiate
+  // std::vector<DataField>'s destructor while DataField is still incomplete.
+  ~DataType();
+  DataType(const DataType& other);
+  DataType(DataType&& other) noexcept;
+  DataType& operator=(const DataType& other);
+  DataType& operator=(DataType&& other) noexcept;
 
   static DataType Boolean() { return DataType(TypeRoot::kBoolean); }
   static DataType TinyInt() { return DataType(TypeRoot::kTinyInt); }
@@ -102,8 +109,7 @@ class DataType {
   friend bool operator==(const DataType& a, const DataType& b);
 
  private:
-  explicit DataType(TypeRoot root, int32_t length = 0, int32_t precision = 0, int32_t scale = 0)
-      : root_(root), length_(length), precision_(precision), scale_(scale) {}
+  explicit DataType(TypeRoot root, int32_t length = 0, int32_t precision = 0, int32_t scale = 0);
 
   TypeRoot root_ = TypeRoot::kInt;
   bool nullable_ = true;
@@ -123,6 +129,14 @@ struct DataField {
 
   friend bool operator==(const DataField& a, const DataField& b) = default;
 };
+
+inline DataType::DataType(TypeRoot root, int32_t length, int32_t precision, int32_t scale)
+    : root_(root), length_(length), precision_(precision), scale_(scale) {}
+inline DataType::~DataType() = default;
+inline DataType::DataType(const DataType& other) = default;
+inline DataType::DataType(DataType&& other) noexcept = default;
+inline DataType& DataType::operator=(const DataType& other) = default;
+inline DataType& DataType::operator=(DataType&& other) noexcept = default;
 
 /// Name of a type root as written in Fluss's type JSON ("INTEGER", "TIME_WITHOUT_TIME_ZONE").
 std::string_view TypeRootJsonName(TypeRoot root);
