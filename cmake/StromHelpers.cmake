@@ -4,7 +4,8 @@
 set(STROM_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 flags false positives in std::variant / std::optional moves at -O2.
-  list(APPEND STROM_WARNINGS -Wno-maybe-uninitialized -Wno-array-bounds -Wno-stringop-overflow)
+  list(APPEND STROM_WARNINGS -Wno-maybe-uninitialized -Wno-array-bounds -Wno-stringop-overflow
+    -Wno-dangling-pointer)
 endif()
 
 # strom_add_library(<comp> [DEPS ...] [PRIVATE_DEPS ...])
