@@ -58,8 +58,8 @@ final class Rows {
         DataTypes.TIMESTAMP_LTZ(6),
     };
 
-    /** The two columns read by the projection check (sorted indexes). */
-    static final int[] PROJECTION = {9, 13};
+    /** The two columns read by the projection check. */
+    static final String[] PROJECTION = {"c_string", "c_decimal_big"};
 
     static Schema schema() {
         Schema.Builder b = Schema.newBuilder();
@@ -69,9 +69,6 @@ final class Rows {
         return b.build();
     }
 
-    static List<String> projectionNames() {
-        return List.of(NAMES[PROJECTION[0]], NAMES[PROJECTION[1]]);
-    }
 
     // ------------------------------------------------------------------ generator
 
@@ -97,12 +94,48 @@ final class Rows {
         return Long.remainderUnsigned(u, m);
     }
 
-    /** Row `id` of the deterministic table. */
-    static GenericRow row(long seed, long id) {
-        GenericRow row = new GenericRow(NAMES.length);
+    /** All columns, in table order. */
+    static int[] allColumns() {
+        int[] cols = new int[NAMES.length];
+        for (int i = 0; i < cols.length; i++) {
+            cols[i] = i;
+        }
+        return cols;
+    }
+
+    /**
+     * Maps a table's columns to the known columns by name: cols[pos] = index in NAMES. The table
+     * may hold any subset of the known columns (a table made by pyfluss has no CHAR column), with
+     * `id` first and each column of the known type.
+     */
+    static int[] columnsOf(org.apache.fluss.types.RowType rowType) {
+        List<String> names = rowType.getFieldNames();
+        int[] cols = new int[names.size()];
+        List<String> known = Arrays.asList(NAMES);
+        for (int pos = 0; pos < cols.length; pos++) {
+            int c = known.indexOf(names.get(pos));
+            if (c < 0) {
+                throw new IllegalStateException("table column " + names.get(pos) + " is not an interop column");
+            }
+            DataType t = rowType.getTypeAt(pos);
+            if (!t.copy(true).equals(TYPES[c].copy(true))) {
+                throw new IllegalStateException("table column " + names.get(pos) + " has type " + t
+                        + ", expected " + TYPES[c]);
+            }
+            cols[pos] = c;
+        }
+        if (cols.length == 0 || cols[0] != 0) {
+            throw new IllegalStateException("the first table column must be id");
+        }
+        return cols;
+    }
+
+    /** Row `id` of the deterministic table, with the columns cols (see columnsOf). */
+    static GenericRow row(long seed, long id, int[] cols) {
+        GenericRow row = new GenericRow(cols.length);
         row.setField(0, id);
-        for (int c = 1; c < NAMES.length; c++) {
-            row.setField(c, value(seed, id, c));
+        for (int pos = 1; pos < cols.length; pos++) {
+            row.setField(pos, value(seed, id, cols[pos]));
         }
         return row;
     }
@@ -276,22 +309,13 @@ final class Rows {
 
     // ------------------------------------------------------------------ comparison
 
-    private static final InternalRow.FieldGetter[] GETTERS = new InternalRow.FieldGetter[TYPES.length];
-
-    static {
-        for (int i = 0; i < TYPES.length; i++) {
-            GETTERS[i] = InternalRow.createFieldGetter(TYPES[i], i);
+    /** Field getters for a row whose field pos holds the known column cols[pos]. */
+    static InternalRow.FieldGetter[] getters(int[] cols) {
+        InternalRow.FieldGetter[] g = new InternalRow.FieldGetter[cols.length];
+        for (int pos = 0; pos < cols.length; pos++) {
+            g[pos] = InternalRow.createFieldGetter(TYPES[cols[pos]], pos);
         }
-    }
-
-    /** Reads column c of a full-width scanned row as the same classes that value() returns. */
-    static Object read(InternalRow row, int c) {
-        return GETTERS[c].getFieldOrNull(row);
-    }
-
-    /** Reads field pos of a projected row, whose table column is c. */
-    static Object readProjected(InternalRow row, int pos, int c) {
-        return InternalRow.createFieldGetter(TYPES[c], pos).getFieldOrNull(row);
+        return g;
     }
 
     static boolean same(Object expected, Object actual) {

@@ -59,6 +59,8 @@ public final class StromInterop {
     private int buckets = 3;
     private boolean drop;
     private long timeoutMs = 600_000;
+    /** The table's columns as indexes into Rows.NAMES (all of them for tables made here). */
+    private int[] cols = Rows.allColumns();
     private final long t0 = System.nanoTime();
     private final Map<String, Object> out = new LinkedHashMap<>();
     private final Map<String, Double> seconds = new LinkedHashMap<>();
@@ -234,6 +236,8 @@ public final class StromInterop {
             admin.createTable(path, descriptor(), true).get();
             seconds.put("create", elapsed(t));
             try (Table table = conn.getTable(path)) {
+                cols = Rows.columnsOf(table.getTableInfo().getRowType());
+                out.put("columns", cols.length);
                 t = System.nanoTime();
                 append(table);
                 seconds.put("write", elapsed(t));
@@ -249,6 +253,8 @@ public final class StromInterop {
         try (Connection conn = connect(); Admin admin = conn.getAdmin()) {
             try (Table table = conn.getTable(path)) {
                 buckets = table.getTableInfo().getNumBuckets();
+                cols = Rows.columnsOf(table.getTableInfo().getRowType());
+                out.put("columns", cols.length);
                 long t = System.nanoTime();
                 long[][] offsets = listOffsets(admin, path);
                 seconds.put("list_offsets", elapsed(t));
@@ -280,7 +286,7 @@ public final class StromInterop {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong acked = new AtomicLong();
         for (long id = start; id < start + rows; id++) {
-            writer.append(Rows.row(seed, id)).whenComplete((r, e) -> {
+            writer.append(Rows.row(seed, id, cols)).whenComplete((r, e) -> {
                 if (e != null) {
                     failure.compareAndSet(null, e);
                 } else {
@@ -338,6 +344,7 @@ public final class StromInterop {
         long read = 0;
         long mismatches = 0;
         StringBuilder firstMismatch = new StringBuilder();
+        InternalRow.FieldGetter[] getters = Rows.getters(cols);
         try (LogScanner scanner = table.newScan().createLogScanner()) {
             for (int b = 0; b < buckets; b++) {
                 if (offsets[1][b] > offsets[0][b]) {
@@ -355,7 +362,7 @@ public final class StromInterop {
                         check(rec.logOffset() < offsets[1][b], "bucket " + b + ": offset " + rec.logOffset()
                                 + " beyond latest " + offsets[1][b]);
                         InternalRow row = rec.getRow();
-                        check(row.getFieldCount() == Rows.NAMES.length, "row has " + row.getFieldCount() + " fields");
+                        check(row.getFieldCount() == cols.length, "row has " + row.getFieldCount() + " fields");
                         check(!row.isNullAt(0), "id is null at bucket " + b + " offset " + rec.logOffset());
                         long id = row.getLong(0);
                         check(id >= start && id < start + rows, "id " + id + " out of range");
@@ -367,9 +374,10 @@ public final class StromInterop {
                         }
                         lastId[b] = id;
                         ids[b][(int) (rec.logOffset() - offsets[0][b])] = id;
-                        for (int c = 1; c < Rows.NAMES.length; c++) {
+                        for (int pos = 1; pos < cols.length; pos++) {
+                            int c = cols[pos];
                             Object exp = Rows.value(seed, id, c);
-                            Object act = Rows.read(row, c);
+                            Object act = getters[pos].getFieldOrNull(row);
                             if (!Rows.same(exp, act)) {
                                 if (mismatches++ == 0) {
                                     firstMismatch.append("id ").append(id).append(" column ").append(Rows.NAMES[c])
@@ -395,8 +403,11 @@ public final class StromInterop {
         long read = 0;
         long mismatches = 0;
         StringBuilder firstMismatch = new StringBuilder();
-        out.put("projection", Rows.projectionNames());
-        try (LogScanner scanner = table.newScan().project(Rows.PROJECTION).createLogScanner()) {
+        List<String> projection = Arrays.asList(Rows.PROJECTION);
+        out.put("projection", projection);
+        int[] projCols = projection.stream().mapToInt(n -> Arrays.asList(Rows.NAMES).indexOf(n)).toArray();
+        InternalRow.FieldGetter[] getters = Rows.getters(projCols);
+        try (LogScanner scanner = table.newScan().project(projection).createLogScanner()) {
             for (int b = 0; b < buckets; b++) {
                 if (offsets[1][b] > offsets[0][b]) {
                     scanner.subscribeFromBeginning(b);
@@ -414,10 +425,10 @@ public final class StromInterop {
                         check(row.getFieldCount() == Rows.PROJECTION.length,
                                 "projected row has " + row.getFieldCount() + " fields");
                         long id = ids[b][(int) (rec.logOffset() - offsets[0][b])];
-                        for (int pos = 0; pos < Rows.PROJECTION.length; pos++) {
-                            int c = Rows.PROJECTION[pos];
+                        for (int pos = 0; pos < projCols.length; pos++) {
+                            int c = projCols[pos];
                             Object exp = Rows.value(seed, id, c);
-                            Object act = Rows.readProjected(row, pos, c);
+                            Object act = getters[pos].getFieldOrNull(row);
                             if (!Rows.same(exp, act) && mismatches++ == 0) {
                                 firstMismatch.append("id ").append(id).append(" column ").append(Rows.NAMES[c])
                                         .append(": expected ").append(Rows.show(exp))
