@@ -1,0 +1,183 @@
+#include "record/arrow/arrow_projection.h"
+
+#include <flatbuffers/flatbuffers.h>
+#include <fmt/format.h>
+
+#include "record/arrow/arrow_schema.h"
+#include "record/arrow/ipc_internal.h"
+#include "record/log_record_batch.h"
+
+namespace strom::record::arrow {
+
+ArrowProjection::ArrowProjection(ArrowProjection&&) noexcept = default;
+ArrowProjection& ArrowProjection::operator=(ArrowProjection&&) noexcept = default;
+ArrowProjection::~ArrowProjection() = default;
+
+Result<ArrowProjection> ArrowProjection::Create(const DataType& row_type,
+                                                std::span<const int32_t> selected,
+                                                ArrowCompression table_compression) {
+  STROM_RETURN_IF_ERROR(CheckArrowCompatible(row_type));
+  const auto& fields = row_type.fields();
+  int32_t prev = -1;
+  for (int32_t column : selected) {
+    if (column < prev) {
+      return MakeError(ErrorCode::kInvalidColumnProjection,
+                       "projection indexes must be in field order, got {}",
+                       fmt::join(selected, ", "));
+    }
+    if (column == prev) {
+      return MakeError(ErrorCode::kInvalidColumnProjection,
+                       "projection indexes must not repeat a field, got {}",
+                       fmt::join(selected, ", "));
+    }
+    if (column >= static_cast<int32_t>(fields.size())) {
+      return MakeError(ErrorCode::kInvalidColumnProjection,
+                       "projected fields [{}] are out of bound for a schema with {} fields",
+                       fmt::join(selected, ", "), fields.size());
+    }
+    prev = column;
+  }
+
+  ArrowProjection p;
+  p.selected_.assign(selected.begin(), selected.end());
+  p.codec_ = table_compression.codec;
+  std::vector<DataField> projected;
+  size_t next = 0;
+  for (size_t c = 0; c < fields.size(); ++c) {
+    NodeAndBufferCount count = CountNodesAndBuffers(fields[c].type);
+    if (next < p.selected_.size() && p.selected_[next] == static_cast<int32_t>(c)) {
+      p.node_ranges_.emplace_back(p.total_nodes_, p.total_nodes_ + count.nodes);
+      p.buffer_ranges_.emplace_back(p.total_buffers_, p.total_buffers_ + count.buffers);
+      projected.push_back(fields[c]);
+      ++next;
+    }
+    p.total_nodes_ += count.nodes;
+    p.total_buffers_ += count.buffers;
+  }
+  p.projected_row_type_ = DataType::Row(std::move(projected));
+  p.fbb_ = std::make_unique<flatbuffers::FlatBufferBuilder>(512);
+  return p;
+}
+
+Status ArrowProjection::Plan(ByteView message, ProjectedMessage* out) {
+  STROM_ASSIGN_OR_RETURN(internal::ParsedMessage parsed, internal::ParseMessage(message, &scratch_));
+  const fb::RecordBatch* batch = parsed.message->header_as_RecordBatch();
+  if (batch == nullptr) return Corruption("expected an Arrow RecordBatch message to project");
+  const auto* nodes = batch->nodes();
+  const auto* buffers = batch->buffers();
+  size_t node_count = nodes == nullptr ? 0 : nodes->size();
+  size_t buffer_count = buffers == nullptr ? 0 : buffers->size();
+  if (node_count != static_cast<size_t>(total_nodes_) ||
+      buffer_count != static_cast<size_t>(total_buffers_)) {
+    return Corruption("Arrow RecordBatch has {} nodes and {} buffers, the schema needs {} and {}",
+                      node_count, buffer_count, total_nodes_, total_buffers_);
+  }
+
+  const int64_t body_length = static_cast<int64_t>(parsed.body.size());
+  const size_t body_start = parsed.total_size - parsed.body.size();
+  std::vector<fb::FieldNode> new_nodes;
+  std::vector<fb::Buffer> new_buffers;
+  out->body_ranges.clear();
+  int64_t new_offset = 0;
+  for (size_t s = 0; s < selected_.size(); ++s) {
+    for (int n = node_ranges_[s].first; n < node_ranges_[s].second; ++n) {
+      const fb::FieldNode* node = nodes->Get(static_cast<flatbuffers::uoffset_t>(n));
+      new_nodes.emplace_back(node->length(), node->null_count());
+    }
+    for (int b = buffer_ranges_[s].first; b < buffer_ranges_[s].second; ++b) {
+      const fb::Buffer* buffer = buffers->Get(static_cast<flatbuffers::uoffset_t>(b));
+      // The padded size runs to the next buffer (or the end of the body).
+      int64_t offset = buffer->offset();
+      int64_t next = b + 1 < total_buffers_
+                         ? buffers->Get(static_cast<flatbuffers::uoffset_t>(b + 1))->offset()
+                         : body_length;
+      if (offset < 0 || next < offset || next > body_length || buffer->length() < 0 ||
+          buffer->length() > next - offset) {
+        return Corruption("Arrow buffer {} [{}, +{}) does not fit before offset {} (body {})", b,
+                          offset, buffer->length(), next, body_length);
+      }
+      new_buffers.emplace_back(new_offset, buffer->length());
+      out->body_ranges.emplace_back(body_start + static_cast<size_t>(offset),
+                                    static_cast<size_t>(next - offset));
+      new_offset += next - offset;
+    }
+  }
+
+  internal::BuildRecordBatchMessage(fbb_.get(), batch->length(), new_nodes, new_buffers, codec_,
+                                    new_offset);
+  out->header.clear();
+  internal::AppendFramedMetadata(fbb_->GetBufferPointer(), fbb_->GetSize(), &out->header);
+  out->input_size = parsed.total_size;
+  out->output_size = out->header.size() + static_cast<size_t>(new_offset);
+  return Status::OK();
+}
+
+Status ArrowProjection::ProjectMessage(ByteView message, ByteBuffer* out) {
+  STROM_RETURN_IF_ERROR(Plan(message, &plan_));
+  out->reserve(out->size() + plan_.output_size);
+  out->append(plan_.header);
+  for (const auto& [offset, length] : plan_.body_ranges) out->append(message.data() + offset, length);
+  return Status::OK();
+}
+
+Status ArrowProjection::ProjectLogBatch(ByteView batch_bytes, ByteBuffer* out) {
+  STROM_ASSIGN_OR_RETURN(LogRecordBatch batch, LogRecordBatch::Parse(batch_bytes));
+  const size_t header_size = batch.header_size();
+  if (batch.size_in_bytes() == header_size) {
+    out->append(batch.data());  // an empty batch only moves the offset forward
+    return Status::OK();
+  }
+  ByteView records = batch.records();
+  size_t change_types = 0;
+  if (!batch.is_append_only()) {
+    if (batch.record_count() < 0 || static_cast<size_t>(batch.record_count()) > records.size()) {
+      return MakeError(ErrorCode::kCorruptRecord,
+                       "ARROW batch declares {} change types in a {}-byte body",
+                       batch.record_count(), records.size());
+    }
+    change_types = static_cast<size_t>(batch.record_count());
+  }
+  ByteView message = records.substr(change_types);
+  STROM_RETURN_IF_ERROR(Plan(message, &plan_));
+  size_t new_size = header_size + change_types + plan_.output_size;
+  if (new_size - kLogOverhead > static_cast<size_t>(INT32_MAX)) {
+    return MakeError(ErrorCode::kCorruptRecord, "projected batch is too large");
+  }
+  size_t start = out->size();
+  out->reserve(start + new_size);
+  out->append(batch.data().substr(0, header_size));
+  StoreI32LE(out->data() + start + kLogLengthOffset, static_cast<int32_t>(new_size - kLogOverhead));
+  out->append(records.data(), change_types);
+  out->append(plan_.header);
+  for (const auto& [offset, length] : plan_.body_ranges) out->append(message.data() + offset, length);
+  return Status::OK();
+}
+
+Result<size_t> ArrowProjection::ProjectLogRecords(ByteView records, size_t max_bytes,
+                                                  ByteBuffer* out) {
+  LogRecordBatchIterator it(records);
+  const size_t start = out->size();
+  size_t consumed = 0;
+  while (true) {
+    Result<std::optional<LogRecordBatch>> batch = it.Next();
+    if (!batch.ok()) {
+      out->resize(start);
+      return batch.status();
+    }
+    if (!batch->has_value()) break;
+    const size_t before = out->size();
+    Status st = ProjectLogBatch((*batch)->data(), out);
+    if (!st.ok()) {
+      out->resize(start);
+      return st;
+    }
+    if (out->size() - start > max_bytes) {
+      out->resize(before);
+      break;
+    }
+    consumed = it.position();
+  }
+  return consumed;
+}
+
+}  // namespace strom::record::arrow
