@@ -140,10 +140,9 @@ void Notifier::Notify() {
 }
 
 Task<void> Notifier::Wait() {
-  if (!pending_) {
-    timer_.expires_at(asio::steady_timer::time_point::max());
-    co_await timer_.async_wait(kAwaitTuple);
-  }
+  // The timer's expiry stays at "never" (cancel() does not move it): setting it again
+  // here would cancel the waits of other coroutines.
+  if (!pending_) co_await timer_.async_wait(kAwaitTuple);
   pending_ = false;
 }
 

@@ -220,6 +220,39 @@ TEST(AsyncTest, NotifierWakesAWaiterOrLatchesForTheNextWait) {
   EXPECT_EQ(RunTask(io, NotifyRoundTrip()), 1);
 }
 
+Task<int> WakeSeveralWaiters() {
+  Executor ex = co_await asio::this_coro::executor;
+  Notifier notifier(ex);
+  bool go = false;
+  int woken = 0;
+  int spurious = 0;
+  // Each waiter loops until `go`, as real waiters re-check their condition; a new waiter
+  // must not wake the ones already waiting.
+  auto waiter = [](Notifier* n, bool* flag, int* w, int* s) -> Task<void> {
+    while (!*flag) {
+      co_await n->Wait();
+      if (!*flag) ++*s;
+    }
+    ++*w;
+  };
+  Gate gate;
+  for (int i = 0; i < 3; ++i) {
+    SpawnBackground(ex, gate, "waiter", waiter(&notifier, &go, &woken, &spurious));
+  }
+  co_await asio::post(ex, asio::use_awaitable);
+  EXPECT_EQ(woken, 0);
+  go = true;
+  notifier.Notify();
+  co_await gate.Close();
+  EXPECT_EQ(spurious, 0);
+  co_return woken;
+}
+
+TEST(AsyncTest, NotifierWakesEveryWaiterAndOnlyOnNotify) {
+  asio::io_context io;
+  EXPECT_EQ(RunTask(io, WakeSeveralWaiters()), 3);
+}
+
 TEST(AsyncTest, GateCloseRacedWithATimeoutGivesUpWithoutHanging) {
   asio::io_context io;
   Gate gate;
