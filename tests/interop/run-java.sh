@@ -18,7 +18,7 @@ SCENARIO="${1:-log-table}"
 # Rebuild when a source or the pom is newer than the jar.
 if [ ! -f "$JAR" ] || [ -n "$(find "$HERE/java/src" "$HERE/java/pom.xml" -newer "$JAR" -type f 2>/dev/null | head -n 1)" ]; then
   echo "run-java: building the interop driver into $OUT" >&2
-  rm -rf "$OUT/lib"
+  rm -rf "$OUT/lib"; mkdir -p "$OUT"
   if ! mvn -q -B -o -f "$HERE/java/pom.xml" package >"$OUT.build.log" 2>&1; then
     # First build on this machine: fetch the client and plugins once.
     mvn -q -B -f "$HERE/java/pom.xml" package >"$OUT.build.log" 2>&1 \

@@ -114,13 +114,30 @@ def micros6(kind: int, u: int) -> int:
     return v - (v % 1000) if v < 0 else v
 
 
+def words(seed: int, ids: np.ndarray, col: int) -> List[int]:
+    """word(seed, id, col) for every id, computed with numpy (uint64 arithmetic wraps)."""
+
+    def mix(x: np.ndarray) -> np.ndarray:
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+    x = (ids.astype(np.uint64) << np.uint64(6)) | np.uint64(col)
+    return mix(np.uint64(seed & MASK) ^ mix(x)).tolist()
+
+
 def value(seed: int, row_id: int, col: int):
     """Column `col` (1..20) of row `row_id` as the Python value pyarrow writes; None for NULL.
 
     Temporal columns are integers in the Arrow unit of their column (days, seconds or
     milliseconds of the day, epoch milliseconds or microseconds); decimals are decimal.Decimal.
     """
-    r = word(seed, row_id, col)
+    return value_of_word(word(seed, row_id, col), row_id, col)
+
+
+def value_of_word(r: int, row_id: int, col: int):
+    """value() given the row's random word r = word(seed, row_id, col)."""
     kind = r & 15
     u = r >> 8
     if kind == 0:
@@ -214,10 +231,13 @@ def _arrow_array(name: str, vals: list) -> pa.Array:
 def batch(seed: int, ids: Iterable[int], names: Sequence[str]) -> pa.RecordBatch:
     """The rows `ids` as an Arrow record batch with the columns `names` (id first)."""
     ids = list(ids)
+    ids_np = np.array(ids, dtype=np.int64)
     arrays = [pa.array(ids, pa.int64())]
-    for name in names[1:]:
-        col = INDEX[name]
-        arrays.append(_arrow_array(name, [value(seed, i, col) for i in ids]))
+    with np.errstate(over="ignore"):
+        for name in names[1:]:
+            col = INDEX[name]
+            ws = words(seed, ids_np, col)
+            arrays.append(_arrow_array(name, [value_of_word(w, i, col) for w, i in zip(ws, ids)]))
     return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema(names))
 
 
@@ -272,7 +292,3 @@ def columns_of(schema_columns: List[tuple]) -> List[str]:
     if not names or names[0] != "id":
         raise AssertionError("the first table column must be id")
     return names
-
-
-def numpy_ids(start: int, rows: int) -> np.ndarray:
-    return np.arange(start, start + rows, dtype=np.int64)
