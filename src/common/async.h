@@ -54,23 +54,22 @@ Task<BlockingResult<Fn>> RunOnPool(asio::thread_pool::executor_type pool, Fn fn)
   using R = BlockingResult<Fn>;
   // The lambdas are handed to co_spawn, which keeps them alive in the spawned frame; they
   // are never invoked on the spot (STYLE §3.6 rule 3).
+  // The job lambdas are named locals, not temporaries of the co_await expression: GCC 12
+  // destroys a class temporary created inside a co_await expression twice, which
+  // double-frees any capture with a destructor (a moved buffer, a string).
   if constexpr (std::is_void_v<R>) {
-    co_await asio::co_spawn(
-        pool,
-        [fn = std::move(fn)]() mutable -> Task<void> {
-          fn();
-          co_return;
-        },
-        asio::use_awaitable);
+    auto job = [fn = std::move(fn)]() mutable -> Task<void> {
+      fn();
+      co_return;
+    };
+    co_await asio::co_spawn(pool, std::move(job), asio::use_awaitable);
   } else {
     // co_spawn default-constructs its result type on failure; Result<T> has no default
     // constructor, so the value travels inside an optional.
-    std::optional<R> result = co_await asio::co_spawn(
-        pool,
-        [fn = std::move(fn)]() mutable -> Task<std::optional<R>> {
-          co_return std::optional<R>(fn());
-        },
-        asio::use_awaitable);
+    auto job = [fn = std::move(fn)]() mutable -> Task<std::optional<R>> {
+      co_return std::optional<R>(fn());
+    };
+    std::optional<R> result = co_await asio::co_spawn(pool, std::move(job), asio::use_awaitable);
     co_return std::move(*result);
   }
 }
@@ -85,6 +84,10 @@ Task<BlockingResult<Fn>> RunOnPool(asio::thread_pool::executor_type pool, Fn fn)
 /// keeps running other coroutines meanwhile. An exception thrown by fn is rethrown in the
 /// awaiting coroutine; project code returns Status/Result instead. `pool` must outlive the
 /// returned task.
+///
+/// Pass a named closure (`auto job = [buf = std::move(buf)] {...}; co_await
+/// RunBlocking(pool, std::move(job));`), not a lambda written inside the co_await expression:
+/// GCC 12 destroys such a temporary twice, double-freeing captures that own memory.
 template <typename Fn>
 Task<detail::BlockingResult<Fn>> RunBlocking(asio::thread_pool& pool, Fn fn) {
   return detail::RunOnPool(pool.get_executor(), std::move(fn));
