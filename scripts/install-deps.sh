@@ -40,7 +40,7 @@ fi
 
 # Python tools in a project-local virtual environment (independent readers for tests).
 VENV="$ROOT/.venv"
-PY_PACKAGES=(pyarrow numpy pyfluss==1.0.0)
+PY_PACKAGES=(pyarrow numpy pyfluss==1.0.0 pytest)
 if [ ! -x "$VENV/bin/python" ]; then
   echo "install-deps: creating $VENV"
   python3 -m venv "$VENV"

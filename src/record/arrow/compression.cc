@@ -74,10 +74,7 @@ BufferCompressor::~BufferCompressor() { ZSTD_freeCCtx(zstd_); }
 
 Status BufferCompressor::Compress(ByteView input, ByteBuffer* out) {
   size_t start = out->size();
-  if (input.empty()) {
-    out->append(kPrefixSize, '\0');
-    return Status::OK();
-  }
+  if (input.empty()) return Status::OK();  // a zero-length buffer, see the header
   size_t payload = 0;
   switch (compression_.codec) {
     case CompressionCodec::kLz4Frame:

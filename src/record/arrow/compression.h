@@ -54,9 +54,12 @@ void AppendLz4Frame(ByteView input, ByteBuffer* out);
 
 /// Compresses Arrow body buffers one at a time in the Arrow BUFFER method.
 ///
-/// Each call appends: an int64 LE uncompressed length followed by the codec output; for an
-/// empty input just the 8-byte zero prefix; and when the codec output would be larger than
-/// the input, the prefix -1 followed by the raw input (Arrow Java's rule, which Fluss uses).
+/// Each call appends: an int64 LE uncompressed length followed by the codec output; when the
+/// codec output would be larger than the input, the prefix -1 followed by the raw input
+/// (Arrow Java's rule, which Fluss uses). An empty input appends nothing: the buffer stays
+/// zero-length, as Arrow C++ and arrow-rs write it. (Fluss's Java writer emits an 8-byte zero
+/// prefix instead, which Arrow C++ cannot read for LZ4_FRAME; every Fluss reader skips
+/// zero-length buffers without decompressing them, see docs/formats/arrow-ipc.md.)
 /// Owns a zstd compression context reused across calls. Not thread-safe; one per writer.
 class BufferCompressor {
  public:
