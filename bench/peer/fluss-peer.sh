@@ -62,7 +62,7 @@ BOOTSTRAP="$HOST:$CS_PORT"
 # ---------------------------------------------------------------- fetch
 fetch() {
   if [ -f "$LIB/.complete-$FLUSS_VERSION" ]; then return 0; fi
-  command -v mvn >/dev/null || die "mvn not found (scripts/install-deps.sh installs maven)"
+  command -v mvn >/dev/null || die "mvn not found (Debian packages maven and openjdk-17-jdk-headless)"
   log "fetching released Fluss $FLUSS_VERSION server jars into $LIB"
   rm -rf "$LIB"; mkdir -p "$LIB"
   # -DexcludeTransitive: exactly fluss-dist's lib/ folder (the fat fluss-server jar + log4j2).
