@@ -40,7 +40,7 @@ test-unit: deps
 
 test-fuzz: deps
 	@$(call CMAKE_CONFIGURE,fuzz)
-	@cmake --build build/fuzz -j$(JOBS)
+	@cmake --build build/fuzz -j$(JOBS) --target fuzz_all
 	@ctest --preset fuzz -L fuzz
 
 bench: build
