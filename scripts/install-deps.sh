@@ -20,6 +20,7 @@ DEB_PACKAGES=(
   libzookeeper-mt-dev zookeeper
   libssl-dev libcurl4-openssl-dev
   python3-venv
+  openjdk-17-jdk-headless maven
 )
 
 SUDO=""
@@ -40,14 +41,16 @@ fi
 
 # Python tools in a project-local virtual environment (independent readers for tests).
 VENV="$ROOT/.venv"
-PY_PACKAGES=(pyarrow numpy pyfluss==1.0.0 pytest)
+# Each entry is "pip requirement:import name".
+PY_PACKAGES=(pyarrow:pyarrow numpy:numpy pyfluss==1.0.0:fluss pytest:pytest)
 if [ ! -x "$VENV/bin/python" ]; then
   echo "install-deps: creating $VENV"
   python3 -m venv "$VENV"
 fi
 need_py=()
-for p in "${PY_PACKAGES[@]}"; do
-  if ! "$VENV/bin/python" -c "import $p" >/dev/null 2>&1; then need_py+=("$p"); fi
+for entry in "${PY_PACKAGES[@]}"; do
+  requirement=${entry%%:*} module=${entry##*:}
+  if ! "$VENV/bin/python" -c "import $module" >/dev/null 2>&1; then need_py+=("$requirement"); fi
 done
 if [ "${#need_py[@]}" -gt 0 ]; then
   echo "install-deps: installing Python packages: ${need_py[*]}"
