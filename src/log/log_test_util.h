@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/ids.h"
 #include "log/log_config.h"
+#include "log/log_tablet.h"
 #include "record/log_record_batch.h"
 
 namespace strom::log::testing {
@@ -114,6 +115,37 @@ inline std::vector<ParsedBatch> ParseBatches(ByteView blob, bool* truncated = nu
                               b.size_in_bytes(), b.record_count(), b.IsValid()});
   }
   if (truncated) *truncated = it.truncated();
+  return out;
+}
+
+/// Reads every batch from `from` up to the isolation bound, following segment boundaries;
+/// appends the raw bytes of the whole batches to `raw` when given.
+inline std::vector<ParsedBatch> ReadAllBatches(LogTablet& tablet, LogOffset from,
+                                               FetchIsolation isolation = FetchIsolation::kLogEnd,
+                                               ByteBuffer* raw = nullptr) {
+  std::vector<ParsedBatch> out;
+  LogOffset bound = isolation == FetchIsolation::kLogEnd ? tablet.log_end_offset()
+                                                         : tablet.high_watermark();
+  LogOffset offset = from;
+  while (offset < bound) {
+    ReadParams params;
+    params.fetch_offset = offset;
+    params.max_bytes = 64 * 1024;
+    params.isolation = isolation;
+    auto read = tablet.Read(params);
+    EXPECT_TRUE(read.ok()) << read.status().ToString();
+    if (!read.ok()) break;
+    std::vector<ParsedBatch> batches = ParseBatches(read->records);
+    EXPECT_FALSE(batches.empty()) << "no batch at offset " << offset;
+    if (batches.empty()) break;
+    size_t pos = 0;
+    for (const ParsedBatch& b : batches) {
+      if (raw) raw->append(read->records.data() + pos, b.size);
+      pos += b.size;
+      out.push_back(b);
+    }
+    offset = batches.back().last_offset + 1;
+  }
   return out;
 }
 
