@@ -49,7 +49,7 @@ class FaultInjectionFileSystem::FaultyFile final : public File {
 
   Status Sync() override {
     if (fs_->fail_sync_) return InjectedError("sync", path());
-    STROM_RETURN_IF_ERROR(base_->Sync());
+    if (fs_->real_syncs_) STROM_RETURN_IF_ERROR(base_->Sync());
     STROM_ASSIGN_OR_RETURN(uint64_t size, base_->Size());
     FileState& state = fs_->StateOf(path());
     state.synced_size = size;
@@ -150,7 +150,7 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
 
 Status FaultInjectionFileSystem::SyncDir(const std::string& dir) {
   if (fail_sync_) return InjectedError("directory sync", dir);
-  STROM_RETURN_IF_ERROR(base_->SyncDir(dir));
+  if (real_syncs_) STROM_RETURN_IF_ERROR(base_->SyncDir(dir));
   for (auto& [path, state] : files_) {
     if (ParentDir(path) == dir) state.created_unsynced = false;
   }

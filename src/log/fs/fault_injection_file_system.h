@@ -45,6 +45,9 @@ class FaultInjectionFileSystem final : public FileSystem {
                         std::string path_substring = "");
   /// Fails every Sync() and SyncDir() while set.
   void SetFailSync(bool fail) { fail_sync_ = fail; }
+  /// When false, Sync() and SyncDir() only update what SimulateCrash() keeps and skip the
+  /// real fsync (tests that rely on the simulated crash alone run much faster).
+  void SetRealSyncs(bool real) { real_syncs_ = real; }
   /// Makes every ReadAt short while set.
   void SetShortReads(bool short_reads) { short_reads_ = short_reads; }
   /// Clears every pending fault.
@@ -95,6 +98,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   bool fault_fired_ = false;
   bool fail_sync_ = false;
   bool short_reads_ = false;
+  bool real_syncs_ = true;
 };
 
 }  // namespace strom::log
