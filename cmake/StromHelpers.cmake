@@ -21,14 +21,15 @@ function(strom_add_library comp)
   target_link_libraries(strom_${comp} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# strom_add_test(<comp> [DEPS ...])
+# strom_add_test(<comp> [DEPS ...] [TEST_PREFIX <prefix>])
 # One test binary per component (<comp>_tests) from src/<comp>/**/*_test.cc, each case
-# registered with CTest under the label `unit`.
+# registered with CTest under the label `unit`. TEST_PREFIX is put before every CTest name
+# (e.g. "rpc." so that `ctest -R rpc` selects the component's cases).
 function(strom_add_test comp)
   if(NOT STROM_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_PREFIX" "DEPS" ${ARGN})
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc")
   if(NOT srcs)
     return()
@@ -40,5 +41,6 @@ function(strom_add_test comp)
     STROM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   target_link_libraries(${comp}_tests PRIVATE strom_${comp} strom_testutil ${ARG_DEPS}
     GTest::gtest GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${comp}_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${comp}_tests TEST_PREFIX "${ARG_TEST_PREFIX}"
+    PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 endfunction()

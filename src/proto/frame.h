@@ -108,6 +108,10 @@ class FrameDecoder {
   /// Total frame size the decoder waits for (prefix included), or the prefix size while
   /// even the length is incomplete. Lets a reader size its next socket read.
   size_t bytes_wanted() const { return wanted_; }
+  /// The received bytes not yet returned as frames, starting at the frame Next() waits for
+  /// or refused. Lets a server read the header of a refused (oversized) frame to answer its
+  /// request id. Valid until the next Append() or Next().
+  ByteView pending() const { return ByteView(buffer_).substr(consumed_); }
 
  private:
   void Compact();
