@@ -1,0 +1,249 @@
+#include "tablet/tablet_service.h"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <vector>
+
+#include "common/logging.h"
+#include "record/arrow/arrow_projection.h"
+#include "record/arrow/compression.h"
+
+namespace strom::tablet {
+namespace {
+
+using metadata::TableBucket;
+
+template <typename PbBucket>
+void SetError(const Status& status, PbBucket* out) {
+  Status wire = status.ok() ? Status(ErrorCode::kUnknownServerError, "no error") : status;
+  out->set_error_code(static_cast<int32_t>(wire.code()));
+  if (!wire.message().empty()) out->set_error_message(wire.message());
+}
+
+bool IsNonCriticalFetchError(ErrorCode code) {
+  return code == ErrorCode::kNotLeaderOrFollower || code == ErrorCode::kUnknownTableOrBucket;
+}
+
+Result<record::arrow::ArrowCompression> TableCompression(const metadata::TableInfo& table) {
+  record::arrow::ArrowCompression compression = record::arrow::ArrowCompression::Zstd(3);
+  if (const std::string* type = table.descriptor.Property("table.log.arrow.compression.type")) {
+    STROM_ASSIGN_OR_RETURN(compression.codec, record::arrow::ParseCompressionCodec(*type));
+  }
+  if (const std::string* level =
+          table.descriptor.Property("table.log.arrow.compression.zstd.level")) {
+    compression.zstd_level = std::atoi(level->c_str());
+  }
+  return compression;
+}
+
+}  // namespace
+
+TabletService::TabletService(replica::ReplicaManager& replicas, metadata::MetadataStore& store)
+    : replicas_(replicas), store_(store) {}
+
+void TabletService::Register(rpc::Dispatcher& d) {
+  using proto::ApiKey;
+  d.Handle<ApiKey::kProduceLog>(
+      [this](rpc::RequestContext, proto::ProduceLogRequest r) { return ProduceLog(std::move(r)); });
+  d.Handle<ApiKey::kFetchLog>(
+      [this](rpc::RequestContext, proto::FetchLogRequest r) { return FetchLog(std::move(r)); });
+  d.Handle<ApiKey::kListOffsets>([this](rpc::RequestContext, proto::ListOffsetsRequest r) {
+    return ListOffsets(std::move(r));
+  });
+  d.Handle<ApiKey::kInitWriter>(
+      [this](rpc::RequestContext, proto::InitWriterRequest r) { return InitWriter(std::move(r)); });
+}
+
+Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::ProduceLogRequest req) {
+  if (req.acks() != 0 && req.acks() != 1 && req.acks() != -1) {
+    co_return MakeError(ErrorCode::kInvalidRequiredAcks, "Invalid required acks: {}",
+                        req.acks());
+  }
+  proto::ProduceLogResponse resp;
+  for (proto::PbProduceLogReqForBucket& bucket_req : *req.mutable_buckets_req()) {
+    proto::PbProduceLogRespForBucket* out = resp.add_buckets_resp();
+    out->set_bucket_id(bucket_req.bucket_id());
+    std::optional<PartitionId> partition;
+    if (bucket_req.has_partition_id()) {
+      partition = PartitionId(bucket_req.partition_id());
+      out->set_partition_id(bucket_req.partition_id());
+    }
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    std::string* records = bucket_req.mutable_records();
+    Result<LogOffset> base =
+        replicas_.AppendToLeader(bucket, std::span<char>(records->data(), records->size()));
+    if (base.ok()) {
+      out->set_base_offset(base->value());
+    } else {
+      SetError(base.status(), out);
+    }
+  }
+  co_return resp;
+}
+
+int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchLogResponse* resp,
+                                bool* critical_error) {
+  int64_t remaining = req.max_bytes() > 0 ? req.max_bytes() : 0;
+  int64_t total = 0;
+  bool min_one_batch = true;
+  for (const proto::PbFetchLogReqForTable& table_req : req.tables_req()) {
+    proto::PbFetchLogRespForTable* table_resp = resp->add_tables_resp();
+    table_resp->set_table_id(table_req.table_id());
+    std::optional<record::arrow::ArrowProjection> projection;
+    Status projection_error;
+    bool projection_planned = false;
+    for (const proto::PbFetchLogReqForBucket& bucket_req : table_req.buckets_req()) {
+      proto::PbFetchLogRespForBucket* out = table_resp->add_buckets_resp();
+      out->set_bucket_id(bucket_req.bucket_id());
+      std::optional<PartitionId> partition;
+      if (bucket_req.has_partition_id()) {
+        partition = PartitionId(bucket_req.partition_id());
+        out->set_partition_id(bucket_req.partition_id());
+      }
+      TableBucket bucket{TableId(table_req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+      auto fail = [&](const Status& s) {
+        SetError(s, out);
+        if (!IsNonCriticalFetchError(s.code())) *critical_error = true;
+      };
+      replica::Replica* replica = replicas_.Find(bucket);
+      if (replica == nullptr) {
+        fail(MakeError(ErrorCode::kUnknownTableOrBucket,
+                       "Unknown table or bucket: {} is not hosted by this server.", bucket));
+        continue;
+      }
+      if (table_req.projection_pushdown_enabled() && !projection_planned) {
+        projection_planned = true;
+        const metadata::TableInfo& table = *replica->table;
+        if (table.log_format() != metadata::LogFormat::kArrow) {
+          projection_error = MakeError(
+              ErrorCode::kInvalidColumnProjection,
+              "Column projection is only supported for ARROW format, but the table {} is not.",
+              table.path);
+        } else {
+          auto compression = TableCompression(table);
+          std::vector<int32_t> fields(table_req.projected_fields().begin(),
+                                      table_req.projected_fields().end());
+          if (!compression.ok()) {
+            projection_error = compression.status();
+          } else {
+            auto created = record::arrow::ArrowProjection::Create(table.schema().RowType(),
+                                                                  fields, *compression);
+            if (created.ok()) {
+              projection.emplace(std::move(created).value());
+            } else {
+              projection_error = created.status();
+            }
+          }
+        }
+      }
+      if (!projection_error.ok()) {
+        fail(projection_error);
+        continue;
+      }
+      int64_t budget = std::min<int64_t>(remaining, std::max(0, bucket_req.max_fetch_bytes()));
+      auto read = replicas_.Read(bucket, LogOffset(bucket_req.fetch_offset()), budget,
+                                 min_one_batch);
+      if (!read.ok()) {
+        fail(read.status());
+        continue;
+      }
+      ByteBuffer records = std::move(read->records);
+      if (projection && !records.empty()) {
+        ByteBuffer projected;
+        size_t max_out = min_one_batch ? SIZE_MAX : static_cast<size_t>(budget);
+        auto consumed = projection->ProjectLogRecords(records, max_out, &projected);
+        if (!consumed.ok()) {
+          fail(consumed.status());
+          continue;
+        }
+        records = std::move(projected);
+      }
+      const int64_t size = static_cast<int64_t>(records.size());
+      if (size > 0) min_one_batch = false;
+      remaining = std::max<int64_t>(0, remaining - size);
+      total += size;
+      out->set_high_watermark(read->high_watermark.value());
+      out->set_log_start_offset(read->log_start_offset.value());
+      out->set_records(std::move(records));
+    }
+  }
+  return total;
+}
+
+Task<Result<proto::FetchLogResponse>> TabletService::FetchLog(proto::FetchLogRequest req) {
+  // Without min_bytes a fetch answers at once (Fluss FetchParams without minBytes).
+  const int64_t min_bytes = req.has_min_bytes() ? req.min_bytes() : 0;
+  int32_t max_wait_ms = 0;
+  if (req.has_min_bytes()) max_wait_ms = req.has_max_wait_ms() ? req.max_wait_ms() : kDefaultMaxWaitMs;
+  max_wait_ms = std::clamp(max_wait_ms, 0, kMaxWaitCapMs);
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(max_wait_ms);
+  while (true) {
+    proto::FetchLogResponse resp;
+    bool critical_error = false;
+    int64_t bytes = ReadOnce(req, &resp, &critical_error);
+    if (bytes >= min_bytes || max_wait_ms <= 0 || critical_error ||
+        SteadyClock::now() >= deadline) {
+      co_return resp;
+    }
+    std::vector<TableBucket> waiting;
+    for (const proto::PbFetchLogRespForTable& t : resp.tables_resp()) {
+      for (const proto::PbFetchLogRespForBucket& b : t.buckets_resp()) {
+        if (b.has_error_code()) continue;
+        std::optional<PartitionId> partition;
+        if (b.has_partition_id()) partition = PartitionId(b.partition_id());
+        waiting.push_back(TableBucket{TableId(t.table_id()), partition, BucketId(b.bucket_id())});
+      }
+    }
+    bool waited = co_await replicas_.delayed_fetches().Wait(std::move(waiting), deadline);
+    if (!waited) co_return resp;
+  }
+}
+
+Task<Result<proto::ListOffsetsResponse>> TabletService::ListOffsets(
+    proto::ListOffsetsRequest req) {
+  std::optional<log::OffsetSpec> spec;
+  switch (req.offset_type()) {
+    case 0: spec = log::OffsetSpec::kEarliest; break;
+    case 1: spec = log::OffsetSpec::kLatest; break;
+    case 2: spec = log::OffsetSpec::kTimestamp; break;
+    default: break;
+  }
+  proto::ListOffsetsResponse resp;
+  for (int32_t bucket_id : req.bucket_id()) {
+    proto::PbListOffsetsRespForBucket* out = resp.add_buckets_resp();
+    out->set_bucket_id(bucket_id);
+    if (!spec) {
+      SetError(MakeError(ErrorCode::kUnknownServerError, "Unknown offset type {}.",
+                         req.offset_type()),
+               out);
+      continue;
+    }
+    if (*spec == log::OffsetSpec::kTimestamp && !req.has_starttimestamp()) {
+      SetError(Status(ErrorCode::kInvalidTimestamp,
+                      "ListOffsets by timestamp needs startTimestamp."),
+               out);
+      continue;
+    }
+    std::optional<PartitionId> partition;
+    if (req.has_partition_id()) partition = PartitionId(req.partition_id());
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_id)};
+    auto offset = replicas_.ListOffset(
+        bucket, *spec, TimestampMs(req.has_starttimestamp() ? req.starttimestamp() : -1));
+    if (offset.ok()) {
+      out->set_offset(offset->value());
+    } else {
+      SetError(offset.status(), out);
+    }
+  }
+  co_return resp;
+}
+
+Task<Result<proto::InitWriterResponse>> TabletService::InitWriter(proto::InitWriterRequest req) {
+  STROM_CO_ASSIGN_OR_RETURN(WriterId id, co_await store_.NextWriterId());
+  proto::InitWriterResponse resp;
+  resp.set_writer_id(id.value());
+  co_return resp;
+}
+
+}  // namespace strom::tablet
