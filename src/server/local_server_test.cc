@@ -562,5 +562,35 @@ TEST_F(LocalServerTest, TablesAndDataSurviveRestart) {
   EXPECT_FALSE(Call<ApiKey::kTableExists>(exists)->exists());
 }
 
+TEST_F(LocalServerTest, LimitScanAndTableStatsOfALogTable) {
+  ASSERT_TRUE(CreateDatabase("db").ok());
+  ASSERT_TRUE(CreateTable("db", "t", LogTableJson(1)).ok());
+  int64_t id = TableId("db", "t");
+  ASSERT_TRUE(Produce(id, 0, ArrowBatch(0, 4)).ok());
+  ASSERT_TRUE(Produce(id, 0, ArrowBatch(4, 4)).ok());
+  proto::LimitScanRequest scan;
+  scan.set_table_id(id);
+  scan.set_bucket_id(0);
+  scan.set_limit(3);
+  auto resp = Call<ApiKey::kLimitScan>(scan);
+  ASSERT_TRUE(resp.ok());
+  EXPECT_FALSE(resp->has_error_code());
+  EXPECT_TRUE(resp->is_log_table());
+  // Whole batches from offset 8 - 3 = 5: the second batch.
+  EXPECT_EQ(DecodeIds(resp->records(), true), (std::vector<int32_t>{4, 5, 6, 7}));
+  scan.set_bucket_id(9);
+  EXPECT_EQ(Call<ApiKey::kLimitScan>(scan)->error_code(),
+            static_cast<int32_t>(ErrorCode::kUnknownTableOrBucket));
+
+  proto::GetTableStatsRequest stats;
+  stats.set_table_id(id);
+  stats.add_buckets_req()->set_bucket_id(0);
+  auto got = Call<ApiKey::kGetTableStats>(stats);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->buckets_resp_size(), 1);
+  EXPECT_EQ(got->buckets_resp(0).row_count(), 8);
+  EXPECT_FALSE(got->buckets_resp(0).has_error_code());
+}
+
 }  // namespace
 }  // namespace strom::server

@@ -53,6 +53,11 @@ void TabletService::Register(rpc::Dispatcher& d) {
   });
   d.Handle<ApiKey::kInitWriter>(
       [this](rpc::RequestContext, proto::InitWriterRequest r) { return InitWriter(std::move(r)); });
+  d.Handle<ApiKey::kLimitScan>(
+      [this](rpc::RequestContext, proto::LimitScanRequest r) { return LimitScan(std::move(r)); });
+  d.Handle<ApiKey::kGetTableStats>([this](rpc::RequestContext, proto::GetTableStatsRequest r) {
+    return GetTableStats(std::move(r));
+  });
 }
 
 Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::ProduceLogRequest req) {
@@ -243,6 +248,61 @@ Task<Result<proto::InitWriterResponse>> TabletService::InitWriter(proto::InitWri
   STROM_CO_ASSIGN_OR_RETURN(WriterId id, co_await store_.NextWriterId());
   proto::InitWriterResponse resp;
   resp.set_writer_id(id.value());
+  co_return resp;
+}
+
+Task<Result<proto::LimitScanResponse>> TabletService::LimitScan(proto::LimitScanRequest req) {
+  std::optional<PartitionId> partition;
+  if (req.has_partition_id()) partition = PartitionId(req.partition_id());
+  TableBucket bucket{TableId(req.table_id()), partition, BucketId(req.bucket_id())};
+  proto::LimitScanResponse resp;
+  replica::Replica* replica = replicas_.Find(bucket);
+  if (replica == nullptr) {
+    SetError(MakeError(ErrorCode::kUnknownTableOrBucket,
+                       "Unknown table or bucket: {} is not hosted by this server.", bucket),
+             &resp);
+    co_return resp;
+  }
+  if (req.limit() <= 0) {
+    SetError(MakeError(ErrorCode::kInvalidConfig, "limit must be positive, got {}", req.limit()),
+             &resp);
+    co_return resp;
+  }
+  // As Fluss: whole batches from max(log start, high watermark - limit) up to the high
+  // watermark.
+  LogOffset hw = replica->log->high_watermark();
+  LogOffset from = std::max(replica->log->log_start_offset(), hw - req.limit());
+  auto read = replicas_.Read(bucket, from, kLimitScanMaxBytes, /*min_one_batch=*/true);
+  if (!read.ok()) {
+    SetError(read.status(), &resp);
+    co_return resp;
+  }
+  resp.set_is_log_table(true);
+  resp.set_records(std::move(read->records));
+  co_return resp;
+}
+
+Task<Result<proto::GetTableStatsResponse>> TabletService::GetTableStats(
+    proto::GetTableStatsRequest req) {
+  proto::GetTableStatsResponse resp;
+  for (const proto::PbTableStatsReqForBucket& bucket_req : req.buckets_req()) {
+    proto::PbTableStatsRespForBucket* out = resp.add_buckets_resp();
+    out->set_bucket_id(bucket_req.bucket_id());
+    std::optional<PartitionId> partition;
+    if (bucket_req.has_partition_id()) {
+      partition = PartitionId(bucket_req.partition_id());
+      out->set_partition_id(bucket_req.partition_id());
+    }
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    replica::Replica* replica = replicas_.Find(bucket);
+    if (replica == nullptr) {
+      SetError(MakeError(ErrorCode::kUnknownTableOrBucket,
+                         "Unknown table or bucket: {} is not hosted by this server.", bucket),
+               out);
+      continue;
+    }
+    out->set_row_count(replica->log->high_watermark() - replica->log->log_start_offset());
+  }
   co_return resp;
 }
 

@@ -10,7 +10,9 @@
 namespace strom::tablet {
 
 /// The tablet server's data-path handlers (Fluss `TabletService`): ProduceLog, FetchLog
-/// (with long poll and ARROW column projection), ListOffsets and InitWriter.
+/// (with long poll and ARROW column projection), ListOffsets, InitWriter, and for log
+/// tables LimitScan (the last `limit` offsets below the high watermark) and GetTableStats
+/// (row count = high watermark - log start).
 ///
 /// Per-bucket results follow the client contract (spec §7.0): one entry per requested
 /// bucket, `error_code` only on failure, `high_watermark` and `records` always set on a
@@ -34,6 +36,11 @@ class TabletService {
   Task<Result<proto::FetchLogResponse>> FetchLog(proto::FetchLogRequest req);
   Task<Result<proto::ListOffsetsResponse>> ListOffsets(proto::ListOffsetsRequest req);
   Task<Result<proto::InitWriterResponse>> InitWriter(proto::InitWriterRequest req);
+  Task<Result<proto::LimitScanResponse>> LimitScan(proto::LimitScanRequest req);
+  Task<Result<proto::GetTableStatsResponse>> GetTableStats(proto::GetTableStatsRequest req);
+
+  /// Most bytes one LimitScan returns (at least one whole batch is always returned).
+  static constexpr int64_t kLimitScanMaxBytes = 16 << 20;
 
  private:
   /// One pass over every requested bucket; returns the bytes read.
