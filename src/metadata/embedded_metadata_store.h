@@ -12,7 +12,7 @@
 namespace strom::metadata {
 
 /// The MetadataStore of `strom-server local`: the whole model in memory, made durable as one
-/// checksummed snapshot file in `<dir>/metadata` (format in docs/formats/metadata-store.md:
+/// checksummed snapshot file in `<dir>/metadata` (format in src/metadata/README.md:
 /// header + JSON whose nodes use the ZooKeeper node formats of znode_json.h).
 ///
 /// Durability: each mutation changes the in-memory model, then waits until a snapshot that
