@@ -91,9 +91,9 @@ void AppendColumns(ArrowBatchWriter* w, const Columns& c) {
   for (size_t i = 0; i < n; ++i) user_id->Append(c.user_id[i]);
   for (size_t i = 0; i < n; ++i) score->Append(c.score[i]);
   for (size_t i = 0; i < n; ++i) flag->Append(c.flag[i]);
-  for (size_t i = 0; i < n; ++i) (void)name->Append(c.name[i]).ok();
-  for (size_t i = 0; i < n; ++i) (void)ts->Append(c.ts[i], 0).ok();
-  for (size_t i = 0; i < n; ++i) (void)amount->Append(c.amount[i]).ok();
+  for (size_t i = 0; i < n; ++i) name->Append(c.name[i]).IgnoreError();
+  for (size_t i = 0; i < n; ++i) ts->Append(c.ts[i], 0).IgnoreError();
+  for (size_t i = 0; i < n; ++i) amount->Append(c.amount[i]).IgnoreError();
   for (size_t i = 0; i < n; ++i) day->Append(c.day[i]);
   for (size_t i = 0; i < n; ++i) qty->Append(c.qty[i]);
   for (size_t i = 0; i < n; ++i) ratio->Append(c.ratio[i]);
