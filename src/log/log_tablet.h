@@ -52,7 +52,10 @@ struct ReadParams {
 /// disk, with offset and time indexes, idempotent-writer state and a high watermark. Used
 /// for log tables, as the changelog (WAL) of primary-key tables, and by replication.
 ///
-/// Lifecycle: Open() loads and recovers the directory (see LoadLog). Close() takes a writer
+/// Lifecycle: Open() loads and recovers the directory (see LoadLog); recovery may scan a
+/// whole segment, so an owner on a reactor may prefer to open tablets on its blocking pool.
+/// The high watermark starts at the log start offset: the owner sets it (for a single
+/// replica, to the log end after each append). Close() takes a writer
 /// snapshot, fsyncs, and leaves a clean-shutdown marker so the next Open() skips the tail
 /// scan. Dropping a tablet without Close() releases its files as a crash would: the next
 /// Open() recovers. Drop() deletes the whole directory.
