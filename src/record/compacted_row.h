@@ -49,7 +49,8 @@ class CompactedRowCodec {
   std::vector<DataType> field_types_;
 };
 
-/// Appends the CompactedRow of `row` (one value per type in `field_types`).
+/// Appends the CompactedRow of `row` (one value per type in `field_types`); on failure `out`
+/// is restored to its previous size.
 Status AppendCompactedRow(std::span<const DataType> field_types, const GenericRow& row,
                           ByteBuffer* out);
 /// Same for a nested ROW value given its ROW type's fields.
@@ -58,9 +59,10 @@ Status AppendCompactedRow(std::span<const DataField> fields, const std::vector<D
 /// Appends one non-null value as a CompactedRow field (what key encoding concatenates).
 Status AppendCompactedValue(const DataType& type, const Datum& value, ByteBuffer* out);
 
-/// Decodes a CompactedRow that fills `bytes`.
+/// Decodes a CompactedRow that fills `bytes` into `row` (resized to the field count).
 Status DecodeCompactedRow(std::span<const DataType> field_types, ByteView bytes,
                           std::vector<Datum>* row);
+/// Same for a nested ROW value given its ROW type's fields.
 Status DecodeCompactedRow(std::span<const DataField> fields, ByteView bytes,
                           std::vector<Datum>* row);
 

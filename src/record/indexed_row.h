@@ -33,9 +33,12 @@ class IndexedRowCodec {
 
   const std::vector<DataType>& field_types() const { return field_types_; }
 
+  /// Appends the encoding of `row` to `out`.
   Status Encode(const GenericRow& row, ByteBuffer* out) const;
   Result<ByteBuffer> Encode(const GenericRow& row) const;
+  /// Decodes exactly one row that fills `bytes`.
   Result<GenericRow> Decode(ByteView bytes) const;
+  /// Decodes into `row`, reusing its storage.
   Status DecodeInto(ByteView bytes, GenericRow* row) const;
 
   /// Bytes before the first value: null bitset plus length slots.
@@ -45,12 +48,17 @@ class IndexedRowCodec {
   std::vector<DataType> field_types_;
 };
 
+/// Appends the IndexedRow of `row` (one value per type in `field_types`); on failure `out`
+/// is restored to its previous size.
 Status AppendIndexedRow(std::span<const DataType> field_types, const GenericRow& row,
                         ByteBuffer* out);
+/// Same for a nested ROW value given its ROW type's fields.
 Status AppendIndexedRow(std::span<const DataField> fields, const std::vector<Datum>& row,
                         ByteBuffer* out);
+/// Decodes an IndexedRow that fills `bytes` into `row` (resized to the field count).
 Status DecodeIndexedRow(std::span<const DataType> field_types, ByteView bytes,
                         std::vector<Datum>* row);
+/// Same for a nested ROW value given its ROW type's fields.
 Status DecodeIndexedRow(std::span<const DataField> fields, ByteView bytes,
                         std::vector<Datum>* row);
 
