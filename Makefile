@@ -6,6 +6,11 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE_CONFIGURE = cmake --preset $(1) -DSTROM_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 
+# ccache hits across clones in different folders (CI uses a fresh clone every run).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+export CCACHE_MAXSIZE ?= 5G
+
 .PHONY: all deps build run test test-unit test-fuzz bench clean format help
 
 all: build
