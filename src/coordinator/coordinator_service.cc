@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "common/logging.h"
 #include "metadata/table_path.h"
 #include "record/table_descriptor.h"
@@ -227,8 +229,14 @@ Task<Result<proto::CreateTableResponse>> CoordinatorService::CreateTable(
     if (req.ignore_if_exists()) co_return proto::CreateTableResponse();
     co_return MakeError(ErrorCode::kTableAlreadyExist, "Table {} already exists.", path);
   }
-  const int32_t replication =
-      static_cast<int32_t>(std::stoi(*table.Property("table.replication.factor")));
+  // ValidateTableDescriptor checked that the factor is a positive int.
+  int32_t replication = 1;
+  {
+    const std::string& text = *table.Property("table.replication.factor");
+    size_t begin = text.find_first_not_of(' ');
+    if (begin == std::string::npos) begin = text.size();
+    std::from_chars(text.data() + begin, text.data() + text.size(), replication);
+  }
   STROM_CO_ASSIGN_OR_RETURN(metadata::TableAssignment assignment,
                             GenerateAssignment(*table.bucket_count(), replication));
 
