@@ -16,7 +16,7 @@ DEB_PACKAGES=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   liblz4-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  librocksdb-dev
+  librocksdb-dev libroaring-dev
   libzookeeper-mt-dev zookeeper
   libssl-dev libcurl4-openssl-dev
   python3-venv

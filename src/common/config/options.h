@@ -120,6 +120,19 @@ namespace strom::config {
     "RocksDB block cache per KV tablet.", "")                                                 \
   X(kKvRocksdbThreadNum, int32_t, "kv.rocksdb.thread.num", kInt, "2",                         \
     "Background flush and compaction threads of RocksDB.", "")                                \
+  X(kKvRocksdbWriteBufferCount, int32_t, "kv.rocksdb.writebuffer.count", kInt, "2",           \
+    "Memtables a KV tablet's RocksDB may hold before writes stall.", "")                      \
+  X(kKvRocksdbBlockBlocksize, int64_t, "kv.rocksdb.block.blocksize", kMemorySize, "4kb",      \
+    "Uncompressed user data packed per RocksDB block.", "")                                   \
+  X(kKvRocksdbUseBloomFilter, bool, "kv.rocksdb.use-bloom-filter", kBool, "true",             \
+    "Whether new RocksDB SST files carry a Bloom filter (speeds up point lookups).", "")      \
+  X(kKvRocksdbBloomFilterBitsPerKey, double, "kv.rocksdb.bloom-filter.bits-per-key", kDouble, \
+    "10.0", "Bits per key of the RocksDB Bloom filter.", "")                                  \
+  X(kKvRocksdbCompressionPerLevel, std::string, "kv.rocksdb.compression.per.level", kString,  \
+    "LZ4,LZ4,LZ4,LZ4,LZ4,ZSTD,ZSTD",                                                          \
+    "Comma-separated compression (NO, SNAPPY, LZ4, ZSTD) of each RocksDB level.", "")        \
+  X(kKvRocksdbFilesOpen, int32_t, "kv.rocksdb.files.open", kInt, "-1",                        \
+    "Files a KV tablet's RocksDB keeps open; -1 means no limit.", "")                         \
   X(kKvRecoverLogRecordBatchMaxSize, int64_t, "kv.recover.log-record-batch.max-size",         \
     kMemorySize, "16mb", "Changelog bytes read per step when a KV tablet recovers.", "")      \
   /* Network */                                                                               \

@@ -1,0 +1,210 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/ids.h"
+#include "common/result.h"
+#include "kv/auto_increment.h"
+#include "kv/changelog_builder.h"
+#include "kv/kv_checkpoint.h"
+#include "kv/kv_table_config.h"
+#include "kv/pre_write_buffer.h"
+#include "kv/rocksdb_store.h"
+#include "kv/row_merger.h"
+#include "log/fs/file_system.h"
+#include "log/log_tablet.h"
+#include "record/key_encoder.h"
+#include "record/kv_record_batch.h"
+
+namespace strom::kv {
+
+/// How to open a KvTablet.
+struct KvTabletOptions {
+  /// The tablet directory, e.g. `{data.dir}/{db}/{table}-{id}/kv-{bucket}`; created when
+  /// missing. Holds `db/` (the live RocksDB) and `checkpoints/`.
+  std::string dir;
+  KvTableInfo table;
+  /// Every schema of the table; the latest is what changelogs are written in.
+  SchemaSet schemas;
+  RocksDbOptions rocksdb;
+  /// `kv.snapshot.num-retained`: local checkpoints kept.
+  int32_t num_retained_checkpoints = 2;
+  /// `kv.recover.log-record-batch.max-size`: changelog bytes read per step of a recovery.
+  int64_t recover_read_bytes = 16LL * 1024 * 1024;
+  /// The bucket's changelog. Not owned; must outlive the tablet and be driven by the same
+  /// thread.
+  log::LogTablet* log = nullptr;
+  /// Not owned. Null means PosixFileSystem::Default().
+  log::FileSystem* fs = nullptr;
+  /// The table's auto-increment id counter; required when the table has an auto-increment
+  /// column. Not owned.
+  SequenceIdCounter* auto_increment_counter = nullptr;
+};
+
+/// What a PutKv asks for besides the records.
+struct PutKvParams {
+  /// Partial update: the column indexes written (must include the primary key). nullopt
+  /// writes whole rows.
+  std::optional<std::vector<int32_t>> target_columns;
+  MergeMode merge_mode = MergeMode::kDefault;
+};
+
+/// The result of a PutKv on one bucket.
+struct KvPutResult {
+  /// The changelog append: offsets of the batch (of the original batch for a duplicate).
+  log::LogAppendInfo append;
+  /// True when the batch repeated one an idempotent writer had already written: nothing was
+  /// applied again and `append` describes the original.
+  bool duplicate = false;
+  /// Changelog records the batch produced (0 for a duplicate).
+  int32_t change_count = 0;
+};
+
+/// What TakeCheckpoint wrote.
+struct KvCheckpointInfo {
+  KvCheckpointMetadata metadata;
+  std::string dir;
+};
+
+/// The primary-key state of one bucket (Fluss's KvTablet): RocksDB plus a pre-write buffer,
+/// with the bucket's LogTablet as its write-ahead log.
+///
+/// Write path (PutAsLeader): every record of a KV batch is merged with the current value of
+/// its key (pre-write buffer first, then RocksDB) by the table's merge engine; each change
+/// becomes changelog records (+I / -U,+U / -D, or +U only in WAL image mode) of one log batch
+/// that carries the KV batch's writer id and sequence and is appended to the LogTablet; the
+/// new values wait in the pre-write buffer under their changelog offsets. FlushUpTo(offset),
+/// called when the high watermark moves to `offset`, writes the committed changes to RocksDB.
+/// Reads (Lookup, PrefixLookup, LimitScan, ScanAll, RowCount) see RocksDB only, so they
+/// never show a change a crash could take back.
+///
+/// Lifecycle: Open() recovers: it restores the newest local checkpoint (or starts empty),
+/// replays the changelog from the checkpoint's offset up to the log's high watermark into
+/// RocksDB, and the rest up to the log end into the pre-write buffer. Close() takes a
+/// checkpoint and releases RocksDB. Dropping a tablet without Close() is a crash: the next
+/// Open() recovers the same committed state.
+///
+/// Thread: none of its own, no locks; every method must be called from the thread that
+/// drives the bucket's LogTablet (RocksDB calls block it). Ownership: owns RocksDB, the
+/// pre-write buffer and the checkpoints; borrows the LogTablet, file system and id counter.
+///
+/// Durability: a PutKv is as durable as its changelog. RocksDB runs without its own WAL;
+/// checkpoints are durable when TakeCheckpoint returns. After a crash at any moment, Open()
+/// yields exactly the replay of the changelog (every committed change, and the uncommitted
+/// tail back in the pre-write buffer).
+///
+/// Errors: a failed PutKv writes nothing (the buffer is truncated back). RocksDB failures are
+/// kKvStorage; a failure to flush the buffer puts the tablet offline (every later call
+/// returns that error), as Fluss treats it as fatal.
+class KvTablet {
+ public:
+  static Result<std::unique_ptr<KvTablet>> Open(KvTabletOptions options);
+  ~KvTablet();
+  KvTablet(const KvTablet&) = delete;
+  KvTablet& operator=(const KvTablet&) = delete;
+
+  /// Applies one KV record batch (PutKv for this bucket) and appends its changelog. Errors,
+  /// with nothing written: kSchemaNotExist (schema id not in 0..latest), kInvalidTargetColumn
+  /// (partial update without the key, with a NOT NULL column left out, touching the
+  /// auto-increment column, or a full-row write on a table with one), kDeletionDisabled
+  /// (a delete on a table with `table.delete.behavior` = DISABLE), kCorruptRecord (malformed
+  /// batch, a row that does not decode, a null key column, or key bytes that are not the
+  /// row's encoded primary key), kUnknownServerError (partial update on first_row or
+  /// versioned), and whatever the changelog append returns (kOutOfOrderSequence, ...).
+  Result<KvPutResult> PutAsLeader(ByteView kv_batch, const PutKvParams& params = {});
+
+  /// Writes the buffered changes below `committed_offset` (the new high watermark) to
+  /// RocksDB. Idempotent; an offset at or below the flushed one does nothing.
+  Status FlushUpTo(LogOffset committed_offset);
+
+  /// The stored value (int16 schema id + row) of each key, in order; nullopt for absent keys.
+  Result<std::vector<std::optional<ByteBuffer>>> Lookup(std::span<const ByteView> keys);
+  /// Every stored value whose key starts with `prefix` (encoded bucket key), in key order.
+  Result<std::vector<ByteBuffer>> PrefixLookup(ByteView prefix);
+  /// The first `limit` values in key order as one ValueRecordBatch (LimitScan of a PK table).
+  Result<ByteBuffer> LimitScan(int32_t limit);
+  /// Visits every committed key and stored value in key order; return false to stop.
+  Status ScanAll(const RocksDbStore::Visitor& visit);
+  /// Live keys (GetTableStats). kInvalidTable when the table keeps no row count (WAL image
+  /// mode), as Fluss.
+  Result<int64_t> RowCount() const;
+
+  /// Writes a local checkpoint of the committed state (RocksDB checkpoint + the changelog
+  /// offset it covers, the row count and the auto-increment range), keeps the newest
+  /// `num_retained_checkpoints`, and lets the changelog drop what the oldest kept one covers.
+  Result<KvCheckpointInfo> TakeCheckpoint();
+
+  /// Installs a newer set of schemas (after ALTER TABLE). The latest id may only grow.
+  Status UpdateSchemas(SchemaSet schemas);
+
+  /// Takes a checkpoint and releases RocksDB. The tablet is unusable afterwards.
+  Status Close();
+
+  // ---- introspection ----
+  const std::string& dir() const { return options_.dir; }
+  const KvTableConfig& config() const { return config_; }
+  /// Every change before this offset is in RocksDB.
+  LogOffset flushed_log_offset() const { return flushed_log_offset_; }
+  const KvPreWriteBuffer& pre_write_buffer() const { return buffer_; }
+  std::optional<AutoIncIdRange> auto_increment_range() const;
+  /// OK, or the error that took the tablet offline.
+  const Status& failure() const { return failure_; }
+  /// Changelog records replayed by the last Open() (into RocksDB and into the buffer).
+  int64_t recovered_record_count() const { return recovered_records_; }
+
+ private:
+  KvTablet(KvTabletOptions options, KvTableConfig config);
+
+  Status Init();
+  Status Recover();
+  Status ReplayChangelog(LogOffset from, LogOffset to, bool into_rocksdb, int64_t* row_count,
+                         int64_t* last_auto_inc_id);
+  Status ApplyChangelogBatch(const record::LogRecordBatch& batch, LogOffset from, LogOffset to,
+                             bool into_rocksdb, RocksDbWriteBatch* write_batch,
+                             int64_t* row_count, int64_t* last_auto_inc_id, LogOffset* next);
+  Status BuildSchemaState();
+
+  Status ProcessBatch(const record::KvRecordBatch& batch, const PutKvParams& params,
+                      RowMerger* merger, LogOffset start_offset);
+  Status ProcessUpsert(ByteView key, KvValue input, RowMerger* merger, LogOffset* lsn);
+  Status ProcessDelete(ByteView key, RowMerger* merger, LogOffset* lsn);
+  Status ApplyInsert(ByteView key, KvValue value, LogOffset* lsn);
+  Status ApplyUpdate(ByteView key, const KvValue* old, KvValue value, LogOffset* lsn);
+  Status ApplyDelete(ByteView key, const KvValue& old, LogOffset* lsn);
+  /// The current value of `key` (buffer, then RocksDB): false when absent. `storage` keeps
+  /// the bytes `value->encoded` points into.
+  Result<bool> ReadCurrent(ByteView key, KvValue* value, ByteBuffer* storage);
+  Result<KvValue> DecodeStored(ByteView stored);
+  Status EncodeStored(const KvValue& value, ByteBuffer* out);
+  Status CheckKey(ByteView key, const record::GenericRow* row);
+  Status CheckUsable() const;
+  Status GoOffline(Status status);
+
+  KvTabletOptions options_;
+  KvTableConfig config_;
+  std::shared_ptr<const SchemaCache> schema_cache_;
+  std::unique_ptr<record::KeyEncoder> key_encoder_;
+  std::unique_ptr<RocksDbStore> store_;
+  KvCheckpointStore checkpoints_;
+  KvPreWriteBuffer buffer_;
+  ChangelogBuilder changelog_;
+  std::optional<AutoIncrementAllocator> auto_increment_;
+  std::optional<size_t> auto_increment_index_;
+  LogOffset flushed_log_offset_{0};
+  // -1: not kept (WAL image mode).
+  int64_t row_count_ = 0;
+  int64_t next_checkpoint_id_ = 1;
+  int64_t recovered_records_ = 0;
+  Status failure_;
+  bool closed_ = false;
+  ByteBuffer scratch_key_;
+};
+
+}  // namespace strom::kv

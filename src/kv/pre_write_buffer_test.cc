@@ -1,0 +1,64 @@
+#include "kv/pre_write_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include "log/log_test_util.h"
+
+namespace strom::kv {
+namespace {
+
+std::optional<std::string> ValueOf(const KvPreWriteBuffer& b, ByteView key) {
+  const auto* e = b.Get(key);
+  if (e == nullptr) return std::string("<none>");
+  return e->value;
+}
+
+TEST(KvPreWriteBufferTest, GetSeesNewestAndTruncateRestoresPrevious) {
+  KvPreWriteBuffer b;
+  b.Insert("k", "v1", LogOffset(0));
+  b.Update("k", "v2", LogOffset(2));
+  b.Delete("k", LogOffset(3));
+  b.Insert("j", "w", LogOffset(4));
+  EXPECT_EQ(ValueOf(b, "k"), std::nullopt);  // deleted
+  b.TruncateTo(LogOffset(3));
+  EXPECT_EQ(ValueOf(b, "k"), "v2");
+  EXPECT_EQ(ValueOf(b, "j"), "<none>");
+  b.TruncateTo(LogOffset(1));
+  EXPECT_EQ(ValueOf(b, "k"), "v1");
+  b.TruncateTo(LogOffset(0));
+  EXPECT_EQ(ValueOf(b, "k"), "<none>");
+  EXPECT_EQ(b.entry_count(), 0u);
+  EXPECT_EQ(b.size_in_bytes(), 0u);
+}
+
+TEST(KvPreWriteBufferTest, FlushWritesCommittedPrefixAndCountsRows) {
+  log::testing::TempDir dir;
+  auto store = RocksDbStore::Open(dir.Sub("db"), RocksDbOptions{});
+  ASSERT_TRUE(store.ok());
+  KvPreWriteBuffer b;
+  b.Insert("a", "1", LogOffset(0));
+  b.Insert("b", "2", LogOffset(1));
+  b.Update("a", "3", LogOffset(3));
+  b.Delete("b", LogOffset(4));
+  auto diff = b.FlushUpTo(LogOffset(2), store->get());
+  ASSERT_TRUE(diff.ok());
+  EXPECT_EQ(*diff, 2);
+  EXPECT_EQ(*(*store)->Get("a"), std::optional<ByteBuffer>("1"));
+  EXPECT_EQ(b.entry_count(), 2u);
+  // The flushed entry of "a" is gone; truncating its later update falls back to RocksDB.
+  b.TruncateTo(LogOffset(3));
+  EXPECT_EQ(ValueOf(b, "a"), "<none>");
+  EXPECT_EQ(b.key_count(), 0u);
+  b.Update("a", "5", LogOffset(3));
+  b.Delete("b", LogOffset(4));
+  diff = b.FlushUpTo(LogOffset(10), store->get());
+  ASSERT_TRUE(diff.ok());
+  EXPECT_EQ(*diff, -1);
+  EXPECT_EQ(*(*store)->Get("a"), std::optional<ByteBuffer>("5"));
+  EXPECT_FALSE((*store)->Get("b")->has_value());
+  EXPECT_EQ(b.entry_count(), 0u);
+  EXPECT_EQ(b.max_lsn(), LogOffset(-1));
+}
+
+}  // namespace
+}  // namespace strom::kv
