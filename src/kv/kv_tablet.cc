@@ -214,7 +214,7 @@ Status KvTablet::ApplyChangelogBatch(const record::LogRecordBatch& batch, LogOff
   std::vector<GenericRow> rows;
   if (config_.log_format == LogFormat::kArrow) {
     STROM_ASSIGN_OR_RETURN(auto body,
-                           record::arrow::DecodeArrowLogBatch(batch, info->schema->RowType()));
+                           record::arrow::DecodeArrowLogBatch(batch, info->row_type));
     types = std::move(body.change_types);
     rows = body.batch.ToRows();
   } else {

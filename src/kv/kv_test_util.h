@@ -240,7 +240,9 @@ class KvHarness {
     EXPECT_NE(schema, nullptr);
     std::string format = LogFormatProperty();
     if (format == "ARROW") {
-      auto body = record::arrow::DecodeArrowLogBatch(batch, schema->RowType());
+      // The decoded batch points at the row type: keep it alive while rows are read.
+      const DataType row_type = schema->RowType();
+      auto body = record::arrow::DecodeArrowLogBatch(batch, row_type);
       EXPECT_TRUE(body.ok()) << body.status().ToString();
       if (!body.ok()) return;
       auto rows = body->batch.ToRows();

@@ -268,6 +268,7 @@ Result<std::shared_ptr<const SchemaCache>> SchemaCache::Make(const SchemaSet& sc
     info.id = SchemaId(id);
     info.schema = std::make_shared<const record::Schema>(*schema);
     info.types = schema->FieldTypes();
+    info.row_type = schema->RowType();
     info.primary_key_indexes = schema->PrimaryKeyIndexes();
     info.is_primary_key.assign(info.types.size(), false);
     for (size_t pk : info.primary_key_indexes) info.is_primary_key[pk] = true;

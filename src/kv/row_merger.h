@@ -32,6 +32,8 @@ struct SchemaInfo {
   SchemaId id;
   std::shared_ptr<const record::Schema> schema;
   std::vector<record::DataType> types;
+  /// ROW type of all columns (what Arrow changelogs are read with; views keep pointing at it).
+  record::DataType row_type;
   std::vector<size_t> primary_key_indexes;
   std::vector<bool> is_primary_key;
   /// Column id -> position.
