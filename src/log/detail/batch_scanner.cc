@@ -12,6 +12,7 @@ Result<ByteView> FileReader::Read(uint64_t position, size_t n) {
   if (position < window_start_ || position + n > window_start_ + window_.size()) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(window_size_, n),
                                                          end_ - position));
+    window_size_ = std::min(window_size_ * 2, kMaxWindow);
     window_.resize(want);
     Status st = file_->ReadFully(position, want, window_.data());
     if (!st.ok()) {

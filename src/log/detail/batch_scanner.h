@@ -33,13 +33,15 @@ struct BatchHeader {
 };
 
 /// Reads byte ranges of one file through a read-ahead window, so walking many small batch
-/// headers costs one pread per window rather than one per batch. Borrows the file.
+/// headers costs one pread per window rather than one per batch. The window starts small
+/// (a lookup usually needs one header) and doubles with every refill up to a limit (a scan
+/// reads on). Borrows the file.
 class FileReader {
  public:
-  static constexpr size_t kDefaultWindow = 64 * 1024;
+  static constexpr size_t kInitialWindow = 4 * 1024;
+  static constexpr size_t kMaxWindow = 1024 * 1024;
 
-  FileReader(File* file, uint64_t end, size_t window = kDefaultWindow)
-      : file_(file), end_(end), window_size_(window) {}
+  FileReader(File* file, uint64_t end) : file_(file), end_(end) {}
 
   /// The `n` bytes at `position` (which must lie within [0, end)); valid until the next call.
   Result<ByteView> Read(uint64_t position, size_t n);
@@ -48,7 +50,7 @@ class FileReader {
  private:
   File* file_;
   uint64_t end_;
-  size_t window_size_;
+  size_t window_size_ = kInitialWindow;
   ByteBuffer window_;
   uint64_t window_start_ = 0;
 };
