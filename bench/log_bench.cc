@@ -1,8 +1,8 @@
 // LogTablet throughput on the local disk (/tmp): appends of 1 MiB and 16 KiB batches, and
 // sequential reads of 1 MiB per call (the consumer's header walk to find the next offset
-// included). Rates are per wall-clock second. Appends go to the page cache as in production (no fsync per append;
-// segments are fsynced when they roll), so the figures include roll fsyncs but are bounded
-// by memory bandwidth and the write path rather than by the device. Retention keeps the
+// included). Rates are per wall-clock second. Appends go to the page cache as in production (no
+// fsync per append; segments are fsynced when they roll), so the figures include roll fsyncs but
+// are bounded by memory bandwidth and the write path rather than by the device. Retention keeps the
 // log at a few segments so a long run does not fill the disk.
 
 #include <benchmark/benchmark.h>
@@ -94,7 +94,11 @@ void BM_LogAppend(benchmark::State& state) {
   state.counters["batch_bytes"] = static_cast<double>(batch.size());
   (void)tablet->Close();
 }
-BENCHMARK(BM_LogAppend)->Arg(1 * kMiB)->Arg(16 * 1024)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_LogAppend)
+    ->Arg(1 * kMiB)
+    ->Arg(16 * 1024)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 void BM_LogSequentialRead(benchmark::State& state) {
   BenchDir dir;

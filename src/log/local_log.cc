@@ -6,9 +6,8 @@
 
 namespace strom::log {
 
-LocalLog::LocalLog(FileSystem* fs, std::string dir, const LogConfig& config,
-                   LogSegments segments, LogOffset recovery_point, LogOffset next_offset,
-                   TimestampMs max_timestamp)
+LocalLog::LocalLog(FileSystem* fs, std::string dir, const LogConfig& config, LogSegments segments,
+                   LogOffset recovery_point, LogOffset next_offset, TimestampMs max_timestamp)
     : fs_(fs),
       dir_(std::move(dir)),
       config_(config),
@@ -42,8 +41,8 @@ void LocalLog::UpdateLogEndOffset(LogOffset end) {
 
 Status LocalLog::Append(LogOffset last_offset, TimestampMs max_timestamp,
                         LogOffset start_offset_of_max_timestamp, ByteView records) {
-  STROM_RETURN_IF_ERROR(active_segment()->Append(last_offset, max_timestamp,
-                                                 start_offset_of_max_timestamp, records));
+  STROM_RETURN_IF_ERROR(
+      active_segment()->Append(last_offset, max_timestamp, start_offset_of_max_timestamp, records));
   if (max_timestamp > max_timestamp_) max_timestamp_ = max_timestamp;
   UpdateLogEndOffset(last_offset + 1);
   return Status::OK();
@@ -51,9 +50,8 @@ Status LocalLog::Append(LogOffset last_offset, TimestampMs max_timestamp,
 
 Result<LogOffsetMetadata> LocalLog::ConvertToOffsetMetadata(LogOffset offset) {
   if (offset < log_start_offset_ || offset > next_offset_) {
-    return MakeError(ErrorCode::kLogOffsetOutOfRange,
-                     "offset {} is outside the log [{}, {}] of {}", offset, log_start_offset_,
-                     next_offset_, dir_);
+    return MakeError(ErrorCode::kLogOffsetOutOfRange, "offset {} is outside the log [{}, {}] of {}",
+                     offset, log_start_offset_, next_offset_, dir_);
   }
   if (offset == next_offset_) return log_end_offset_metadata();
   for (LogSegment* segment = segments_.FloorSegment(offset); segment != nullptr;

@@ -32,10 +32,9 @@ Result<LogConfig> LogConfig::FromConfiguration(const config::Configuration& conf
 Status LogConfig::Validate() const {
   if (segment_file_size < static_cast<int64_t>(record::kLogHeaderSizeV1) ||
       segment_file_size > std::numeric_limits<int32_t>::max()) {
-    return MakeError(ErrorCode::kInvalidConfig,
-                     "log.segment.file-size must be between {} and {} bytes, got {}",
-                     record::kLogHeaderSizeV1, std::numeric_limits<int32_t>::max(),
-                     segment_file_size);
+    return MakeError(
+        ErrorCode::kInvalidConfig, "log.segment.file-size must be between {} and {} bytes, got {}",
+        record::kLogHeaderSizeV1, std::numeric_limits<int32_t>::max(), segment_file_size);
   }
   // Room for at least two time index entries (12 bytes each): the time index counts as
   // full one entry early.

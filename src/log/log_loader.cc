@@ -28,8 +28,8 @@ Result<bool> IndexFilesLookSound(FileSystem* fs, const LogSegment& segment) {
 
 }  // namespace
 
-Status RebuildWriterState(WriterStateManager& writers, LogSegments& segments,
-                          LogOffset log_start, LogOffset last_offset, TimestampMs now) {
+Status RebuildWriterState(WriterStateManager& writers, LogSegments& segments, LogOffset log_start,
+                          LogOffset last_offset, TimestampMs now) {
   std::set<LogOffset> offsets_to_snapshot{last_offset};
   if (LogSegment* last = segments.last()) {
     offsets_to_snapshot.insert(last->base_offset());
@@ -40,14 +40,13 @@ Status RebuildWriterState(WriterStateManager& writers, LogSegments& segments,
   STROM_RETURN_IF_ERROR(writers.TruncateAndReload(log_start, last_offset, now));
   if (last_offset > writers.map_end_offset()) {
     for (LogSegment* segment : segments.Values(writers.map_end_offset(), last_offset)) {
-      LogOffset start =
-          std::max({segment->base_offset(), writers.map_end_offset(), log_start});
+      LogOffset start = std::max({segment->base_offset(), writers.map_end_offset(), log_start});
       writers.UpdateMapEndOffset(start);
       if (offsets_to_snapshot.count(segment->base_offset()) > 0) {
         STROM_RETURN_IF_ERROR(writers.TakeSnapshot());
       }
-      STROM_RETURN_IF_ERROR(segment->ScanBatches(
-          start, last_offset, [&writers](const detail::BatchHeader& batch) {
+      STROM_RETURN_IF_ERROR(
+          segment->ScanBatches(start, last_offset, [&writers](const detail::BatchHeader& batch) {
             if (batch.has_writer_id()) {
               writers.ReplayBatch(batch.writer_id, batch.batch_sequence, batch.base_offset,
                                   batch.last_offset(), batch.commit_timestamp);
@@ -137,8 +136,8 @@ Result<LoadedLog> LoadLog(const LogLoadParams& params) {
       if (truncated > 0 && !is_last) {
         // Everything after a cut in the middle of the log is unreachable: drop it.
         for (size_t j = i + 1; j < all.size(); ++j) {
-          STROM_LOG_WARN("log", "deleting segment {} after corruption in {}",
-                         all[j]->log_path(), segment->log_path());
+          STROM_LOG_WARN("log", "deleting segment {} after corruption in {}", all[j]->log_path(),
+                         segment->log_path());
           std::unique_ptr<LogSegment> dropped = segments.Remove(all[j]->base_offset());
           STROM_RETURN_IF_ERROR(dropped->DeleteFiles());
           ++loaded.segments_dropped;

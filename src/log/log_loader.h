@@ -60,7 +60,7 @@ Result<LoadedLog> LoadLog(const LogLoadParams& params);
 /// drops snapshots past `last_offset`, reloads the newest remaining one, replays the batches
 /// after it, and snapshots the result. Snapshots are also taken at the base offsets of the
 /// last two segments on the way, so a later truncation replays little.
-Status RebuildWriterState(WriterStateManager& writers, LogSegments& segments,
-                          LogOffset log_start, LogOffset last_offset, TimestampMs now);
+Status RebuildWriterState(WriterStateManager& writers, LogSegments& segments, LogOffset log_start,
+                          LogOffset last_offset, TimestampMs now);
 
 }  // namespace strom::log

@@ -216,9 +216,9 @@ TEST_F(LogRecoveryTest, MissingOrDamagedIndexesAreRebuilt) {
   ASSERT_TRUE(fs_.Delete(JoinPath(dir, OffsetFileName(LogOffset(0), kIndexFileSuffix))).ok());
   TruncateFile(JoinPath(dir, OffsetFileName(LogOffset(10), kTimeIndexFileSuffix)), 5);
   // An index without a log file is removed.
-  ASSERT_TRUE(fs_.WriteFileAtomically(JoinPath(dir, OffsetFileName(LogOffset(99), kIndexFileSuffix)),
-                                      "x")
-                  .ok());
+  ASSERT_TRUE(
+      fs_.WriteFileAtomically(JoinPath(dir, OffsetFileName(LogOffset(99), kIndexFileSuffix)), "x")
+          .ok());
   auto tablet = OpenTablet();
   EXPECT_EQ(tablet->log_end_offset(), LogOffset(25));
   EXPECT_FALSE(*fs_.Exists(JoinPath(dir, OffsetFileName(LogOffset(99), kIndexFileSuffix))));
@@ -365,9 +365,8 @@ TEST_F(LogRecoveryTest, LeftOverTemporaryFilesAreRemoved) {
     ASSERT_TRUE(tablet->Close().ok());
   }
   std::string dir = dir_.Sub("log-0");
-  ASSERT_TRUE(fs_.WriteFileAtomically(JoinPath(dir, "00000000000000000001.writer_snapshot.tmp"),
-                                      "{")
-                  .ok());
+  ASSERT_TRUE(
+      fs_.WriteFileAtomically(JoinPath(dir, "00000000000000000001.writer_snapshot.tmp"), "{").ok());
   ASSERT_TRUE(fs_.WriteFileAtomically(JoinPath(dir, "00000000000000000000.log.deleted"), "").ok());
   auto tablet = OpenTablet();
   EXPECT_FALSE(*fs_.Exists(JoinPath(dir, "00000000000000000001.writer_snapshot.tmp")));

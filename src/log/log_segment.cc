@@ -26,8 +26,7 @@ Result<std::unique_ptr<LogSegment>> LogSegment::Create(FileSystem* fs, const std
                                                        LogOffset base_offset,
                                                        const LogConfig& config) {
   std::unique_ptr<LogSegment> segment(new LogSegment(fs, dir, base_offset, config));
-  for (const std::string* path :
-       {&segment->offset_index_path_, &segment->time_index_path_}) {
+  for (const std::string* path : {&segment->offset_index_path_, &segment->time_index_path_}) {
     STROM_ASSIGN_OR_RETURN(bool deleted, fs->DeleteIfExists(*path));
     if (deleted) STROM_LOG_WARN("log", "deleted left-over index file {}", *path);
   }
@@ -63,8 +62,8 @@ Result<OffsetIndex*> LogSegment::offset_index() {
 
 Result<TimeIndex*> LogSegment::time_index() {
   if (time_index_ == nullptr) {
-    STROM_ASSIGN_OR_RETURN(time_index_, TimeIndex::Open(fs_, time_index_path_, base_offset_,
-                                                        config_.index_file_size));
+    STROM_ASSIGN_OR_RETURN(
+        time_index_, TimeIndex::Open(fs_, time_index_path_, base_offset_, config_.index_file_size));
   }
   return time_index_.get();
 }
@@ -134,8 +133,7 @@ Status LogSegment::Append(LogOffset largest_offset, TimestampMs max_timestamp,
       max_timestamp_ = max_before;
       Status undo = TruncateLogFile(physical);
       if (!undo.ok()) {
-        STROM_LOG_ERROR("log", "cannot undo a failed append to {}: {}", log_path_,
-                        undo.ToString());
+        STROM_LOG_ERROR("log", "cannot undo a failed append to {}: {}", log_path_, undo.ToString());
       }
       return st;
     }
@@ -175,8 +173,7 @@ Status LogSegment::ScanBatches(LogOffset from, LogOffset to,
 }
 
 Result<std::optional<FetchDataInfo>> LogSegment::Read(LogOffset start_offset, int64_t max_size,
-                                                      int64_t max_position,
-                                                      bool min_one_batch) {
+                                                      int64_t max_position, bool min_one_batch) {
   STROM_ASSIGN_OR_RETURN(std::optional<BatchPosition> start, TranslateOffset(start_offset));
   if (!start) return std::optional<FetchDataInfo>();
   FetchDataInfo info;
@@ -270,8 +267,7 @@ Result<int64_t> LogSegment::RecoverTail() {
   STROM_ASSIGN_OR_RETURN(OffsetIndex * offsets, offset_index());
   STROM_ASSIGN_OR_RETURN(TimeIndex * times, time_index());
   OffsetPosition start = offsets->Lookup(offsets->last_offset());
-  STROM_ASSIGN_OR_RETURN(int64_t truncated,
-                         RecoverFrom(start.position, /*rebuild_indexes=*/false));
+  STROM_ASSIGN_OR_RETURN(int64_t truncated, RecoverFrom(start.position, /*rebuild_indexes=*/false));
   if (truncated > 0) {
     STROM_ASSIGN_OR_RETURN(LogOffset next, ReadNextOffset());
     offsets->TruncateTo(next);

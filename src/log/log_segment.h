@@ -53,12 +53,10 @@ class LogSegment {
  public:
   /// Creates the files of a new segment (replacing left-over files of the same name).
   static Result<std::unique_ptr<LogSegment>> Create(FileSystem* fs, const std::string& dir,
-                                                    LogOffset base_offset,
-                                                    const LogConfig& config);
+                                                    LogOffset base_offset, const LogConfig& config);
   /// Opens an existing segment whose .log file is `<dir>/<base>.log`.
   static Result<std::unique_ptr<LogSegment>> Open(FileSystem* fs, const std::string& dir,
-                                                  LogOffset base_offset,
-                                                  const LogConfig& config);
+                                                  LogOffset base_offset, const LogConfig& config);
 
   ~LogSegment();
   LogSegment(const LogSegment&) = delete;

@@ -36,8 +36,7 @@ class LogSegmentTest : public ::testing::Test {
   void AppendRange(int from, int to) {
     for (int o = from; o < to; ++o) {
       ByteBuffer b = StoredBatch(LogOffset(o), TimestampMs(1000 + o));
-      ASSERT_TRUE(
-          segment_->Append(LogOffset(o), TimestampMs(1000 + o), LogOffset(o), b).ok());
+      ASSERT_TRUE(segment_->Append(LogOffset(o), TimestampMs(1000 + o), LogOffset(o), b).ok());
     }
   }
 
@@ -77,14 +76,14 @@ TEST_F(LogSegmentTest, IndexEntryEveryIntervalBytesByteExact) {
   ASSERT_EQ((*offsets)->entries(), 3u);
   ASSERT_TRUE(segment_->Close().ok());
   EXPECT_EQ(ToHex(FileBytes(segment_->offset_index_path())),
-            "00000004" "00000114"
-            "00000008" "00000228"
-            "0000000c" "0000033c");
+            "0000000400000114"    // offset 4 -> position 276
+            "0000000800000228"    // offset 8 -> position 552
+            "0000000c0000033c");  // offset 12 -> position 828
   // Time index: the largest timestamp so far (1000 + offset) and the batch that has it.
   EXPECT_EQ(ToHex(FileBytes(segment_->time_index_path())),
-            "00000000000003ec" "00000004"
-            "00000000000003f0" "00000008"
-            "00000000000003f4" "0000000c");
+            "00000000000003ec00000004"    // 1004 -> offset 4
+            "00000000000003f000000008"    // 1008 -> offset 8
+            "00000000000003f40000000c");  // 1012 -> offset 12
   EXPECT_EQ(FileBytes(segment_->log_path()).size(), 13u * kBatchSize);
 }
 
@@ -105,8 +104,8 @@ TEST_F(LogSegmentTest, ReadStartsAtTheBatchHoldingTheOffset) {
   // Batches of 3 records: offsets 0-2, 3-5, ...
   for (int i = 0; i < 10; ++i) {
     ByteBuffer b = StoredBatch(LogOffset(i * 3), TimestampMs(1000 + i), 3);
-    ASSERT_TRUE(segment_->Append(LogOffset(i * 3 + 2), TimestampMs(1000 + i), LogOffset(i * 3), b)
-                    .ok());
+    ASSERT_TRUE(
+        segment_->Append(LogOffset(i * 3 + 2), TimestampMs(1000 + i), LogOffset(i * 3), b).ok());
   }
   const int64_t batch = 48 + 3 * 21;
   auto read = segment_->Read(LogOffset(7), 1 << 20, segment_->size(), false);

@@ -43,8 +43,8 @@ Result<std::unique_ptr<LogTablet>> LogTablet::Open(LogTabletOptions options) {
   if (options.fs == nullptr) options.fs = PosixFileSystem::Default();
   if (options.clock == nullptr) options.clock = SystemClock::Default();
   STROM_RETURN_IF_ERROR(options.config.Validate());
-  auto writers = std::make_unique<WriterStateManager>(
-      options.fs, options.dir, options.config.writer_id_expiration_time);
+  auto writers = std::make_unique<WriterStateManager>(options.fs, options.dir,
+                                                      options.config.writer_id_expiration_time);
   LogLoadParams params;
   params.fs = options.fs;
   params.dir = options.dir;
@@ -201,10 +201,10 @@ Result<LogAppendInfo> LogTablet::Append(std::span<char> mutable_records, ByteVie
     }
     auto [slot, inserted] =
         updated_writers.try_emplace(writer_id, writer_id, writers_->LastEntry(writer_id));
-    STROM_RETURN_IF_ERROR(slot->second.Append(
-        b.view.batch_sequence(), b.view.base_offset(), b.view.last_offset(),
-        b.view.commit_timestamp(), writers_->IsBatchExpired(now, b.view.commit_timestamp()),
-        as_leader));
+    STROM_RETURN_IF_ERROR(
+        slot->second.Append(b.view.batch_sequence(), b.view.base_offset(), b.view.last_offset(),
+                            b.view.commit_timestamp(),
+                            writers_->IsBatchExpired(now, b.view.commit_timestamp()), as_leader));
   }
 
   // 5. Write.
@@ -284,8 +284,7 @@ Result<FetchDataInfo> LogTablet::Read(const ReadParams& params) {
   } else {
     STROM_ASSIGN_OR_RETURN(max_offset, AsLogStorage(HighWatermarkMetadata()));
   }
-  return AsLogStorage(
-      local_log_->Read(offset, params.max_bytes, params.min_one_batch, max_offset));
+  return AsLogStorage(local_log_->Read(offset, params.max_bytes, params.min_one_batch, max_offset));
 }
 
 Status LogTablet::UpdateHighWatermark(LogOffset high_watermark) {
@@ -324,8 +323,7 @@ Result<LogOffset> LogTablet::LookupOffsetForTimestamp(TimestampMs timestamp) {
   return *found;
 }
 
-Result<LogOffset> LogTablet::ListOffset(OffsetSpec spec, TimestampMs timestamp,
-                                        bool for_follower) {
+Result<LogOffset> LogTablet::ListOffset(OffsetSpec spec, TimestampMs timestamp, bool for_follower) {
   STROM_RETURN_IF_ERROR(CheckUsable());
   LogOffset latest = for_follower ? log_end_offset() : high_watermark_;
   switch (spec) {
@@ -367,8 +365,8 @@ Result<bool> LogTablet::TruncateTo(LogOffset target) {
     Status st = writers_->RemoveAndDeleteSnapshot(base);
     if (!st.ok()) return GoOffline(std::move(st));
   }
-  Status st = RebuildWriterState(*writers_, local_log_->segments(), LogOffset(0),
-                                 log_end_offset(), Now());
+  Status st =
+      RebuildWriterState(*writers_, local_log_->segments(), LogOffset(0), log_end_offset(), Now());
   if (!st.ok()) return GoOffline(std::move(st));
   if (high_watermark_ > log_end_offset()) high_watermark_ = log_end_offset();
   return true;

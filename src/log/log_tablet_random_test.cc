@@ -118,9 +118,9 @@ class LogTabletRandomTest : public ::testing::Test {
       if (k == 1 && !history.empty()) kind = kRepeat;
       testing::BatchSpec spec;
       spec.writer_id = WriterId(writer);
-      spec.sequence = BatchSequence(kind == kNext   ? next_seq
-                                    : kind == kGap  ? next_seq + 1 + coin(rng_) % 3
-                                                    : history.back().sequence);
+      spec.sequence = BatchSequence(kind == kNext  ? next_seq
+                                    : kind == kGap ? next_seq + 1 + coin(rng_) % 3
+                                                   : history.back().sequence);
       spec.records = coin(rng_) % 4;
       spec.row_bytes = 1 + coin(rng_) * 20;
       spec.seed = static_cast<uint32_t>(rng_());
@@ -152,19 +152,19 @@ class LogTabletRandomTest : public ::testing::Test {
     for (const testing::ParsedBatch& b : ParseBatches(records)) {
       ASSERT_EQ(b.base_offset, model_.log_end);
       ASSERT_EQ(b.commit_timestamp, clock_.NowMs());
-      model_.batches.push_back(
-          ModelBatch{b.base_offset, b.last_offset, b.commit_timestamp, records.substr(pos, b.size)});
+      model_.batches.push_back(ModelBatch{b.base_offset, b.last_offset, b.commit_timestamp,
+                                          records.substr(pos, b.size)});
       pos += b.size;
       model_.log_end = b.last_offset + 1;
     }
     ASSERT_EQ(info->last_offset + 1, model_.log_end);
-    if (writer >= 0) history.push_back(WriterBatch{next_seq, info->first_offset, info->last_offset});
+    if (writer >= 0)
+      history.push_back(WriterBatch{next_seq, info->first_offset, info->last_offset});
   }
 
   void DoRead() {
     if (model_.batches.empty()) return;
-    std::uniform_int_distribution<int64_t> pick(model_.log_start.value(),
-                                                model_.log_end.value());
+    std::uniform_int_distribution<int64_t> pick(model_.log_start.value(), model_.log_end.value());
     LogOffset offset(pick(rng_));
     ReadParams params;
     params.fetch_offset = offset;
@@ -188,8 +188,8 @@ class LogTabletRandomTest : public ::testing::Test {
     ASSERT_LE(got.size(), allowed.size());
     ASSERT_TRUE(allowed.compare(0, got.size(), got) == 0) << "read bytes differ from the model";
     int64_t first_size = static_cast<int64_t>(model_.batches[first].bytes.size());
-    int64_t budget = params.min_one_batch ? std::max(params.max_bytes, first_size)
-                                          : params.max_bytes;
+    int64_t budget =
+        params.min_one_batch ? std::max(params.max_bytes, first_size) : params.max_bytes;
     if (budget <= 48) {
       ASSERT_TRUE(got.empty());
       return;
@@ -312,10 +312,9 @@ TEST_F(LogTabletRandomTest, OperationSequencesMatchTheModel) {
   config_.retention_bytes = rng_() % 2 == 0 ? static_cast<int64_t>(rng_() % 8000) : -1;
   config_.segment_roll_time = std::chrono::milliseconds(rng_() % 2 == 0 ? 500 : 0);
   SCOPED_TRACE(::testing::Message()
-               << "segment " << config_.segment_file_size << " index "
-               << config_.index_file_size << " interval " << config_.index_interval_size
-               << " prealloc " << config_.file_preallocate << " flush "
-               << config_.flush_interval_messages);
+               << "segment " << config_.segment_file_size << " index " << config_.index_file_size
+               << " interval " << config_.index_interval_size << " prealloc "
+               << config_.file_preallocate << " flush " << config_.flush_interval_messages);
   Open();
 
   for (int i = 0; i < ops; ++i) {

@@ -290,9 +290,9 @@ TEST_F(LogTabletTest, ExplicitRollTrimsIndexesAndSnapshotsWriters) {
   EXPECT_EQ(*fs_.FileSize(JoinPath(Dir(), OffsetFileName(LogOffset(0), kTimeIndexFileSuffix))),
             12u);
   // The new one is preallocated.
-  EXPECT_EQ(*fs_.FileSize(JoinPath(Dir(), OffsetFileName(LogOffset(8), kIndexFileSuffix))),
-            1024u);
-  EXPECT_TRUE(*fs_.Exists(JoinPath(Dir(), OffsetFileName(LogOffset(8), kWriterSnapshotFileSuffix))));
+  EXPECT_EQ(*fs_.FileSize(JoinPath(Dir(), OffsetFileName(LogOffset(8), kIndexFileSuffix))), 1024u);
+  EXPECT_TRUE(
+      *fs_.Exists(JoinPath(Dir(), OffsetFileName(LogOffset(8), kWriterSnapshotFileSuffix))));
   // Rolling an empty active segment again starts it over in place.
   ASSERT_TRUE(tablet_->Roll().ok());
   EXPECT_EQ(tablet_->segment_count(), 2u);
@@ -339,7 +339,7 @@ TEST_F(LogTabletTest, RetentionByTtlDeletesOldSealedSegments) {
   clock_.AdvanceMs(500);
   AppendMany(10);  // segment 10: up to kStart + 520
   clock_.AdvanceMs(500);
-  AppendMany(5);   // active segment 20
+  AppendMany(5);  // active segment 20
   ASSERT_EQ(tablet_->segment_count(), 3u);
   ASSERT_TRUE(tablet_->UpdateHighWatermark(tablet_->log_end_offset()).ok());
 

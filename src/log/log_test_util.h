@@ -124,8 +124,8 @@ inline std::vector<ParsedBatch> ReadAllBatches(LogTablet& tablet, LogOffset from
                                                FetchIsolation isolation = FetchIsolation::kLogEnd,
                                                ByteBuffer* raw = nullptr) {
   std::vector<ParsedBatch> out;
-  LogOffset bound = isolation == FetchIsolation::kLogEnd ? tablet.log_end_offset()
-                                                         : tablet.high_watermark();
+  LogOffset bound =
+      isolation == FetchIsolation::kLogEnd ? tablet.log_end_offset() : tablet.high_watermark();
   LogOffset offset = from;
   while (offset < bound) {
     ReadParams params;

@@ -70,17 +70,17 @@ void OffsetIndex::TruncateTo(LogOffset offset) {
 
 Status OffsetIndex::SanityCheck(int64_t log_size) const {
   if (file_.length() % static_cast<int64_t>(kEntrySize) != 0) {
-    return Corruption("offset index {} has length {}, not a multiple of {}", path(),
-                      file_.length(), kEntrySize);
+    return Corruption("offset index {} has length {}, not a multiple of {}", path(), file_.length(),
+                      kEntrySize);
   }
   OffsetPosition previous{base_offset(), 0};
   for (size_t i = 0; i < entries(); ++i) {
     OffsetPosition e = Entry(i);
     bool increasing = i == 0 ? e.offset >= base_offset() : e.offset > previous.offset;
-    if (!increasing || e.position < previous.position || e.position < 0 ||
-        e.position >= log_size) {
-      return Corruption("offset index {} entry {} ({} -> {}) is out of order or past the log end {}",
-                        path(), i, e.offset, e.position, log_size);
+    if (!increasing || e.position < previous.position || e.position < 0 || e.position >= log_size) {
+      return Corruption(
+          "offset index {} entry {} ({} -> {}) is out of order or past the log end {}", path(), i,
+          e.offset, e.position, log_size);
     }
     previous = e;
   }

@@ -38,8 +38,7 @@ class OffsetIndex {
   /// Opens `path`, creating and preallocating it to `max_index_size` bytes when missing;
   /// an existing file's entries are loaded.
   static Result<std::unique_ptr<OffsetIndex>> Open(FileSystem* fs, std::string path,
-                                                   LogOffset base_offset,
-                                                   int64_t max_index_size);
+                                                   LogOffset base_offset, int64_t max_index_size);
 
   /// The entry with the largest offset <= `target`, or (base offset, 0) when there is none.
   OffsetPosition Lookup(LogOffset target) const;

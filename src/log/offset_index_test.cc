@@ -30,13 +30,15 @@ TEST(OffsetIndexTest, PreallocatesAndWritesBigEndianEntries) {
   ASSERT_TRUE(idx.Append(LogOffset(105), 100).ok());
   ASSERT_TRUE(idx.Append(LogOffset(100 + 0x01020304), 0x0a0b0c0d).ok());
   ASSERT_TRUE(idx.TrimToValidSize().ok());
-  EXPECT_EQ(ToHex(FileBytes(path)), "0000000500000064" "010203040a0b0c0d");
+  EXPECT_EQ(ToHex(FileBytes(path)),
+            "0000000500000064"
+            "010203040a0b0c0d");
 }
 
 TEST(OffsetIndexTest, LookupFindsLargestLowerBound) {
   TempDir dir;
-  auto index = OffsetIndex::Open(PosixFileSystem::Default(), dir.Sub("x.index"), LogOffset(50),
-                                 1024);
+  auto index =
+      OffsetIndex::Open(PosixFileSystem::Default(), dir.Sub("x.index"), LogOffset(50), 1024);
   ASSERT_TRUE(index.ok());
   OffsetIndex& idx = **index;
   EXPECT_EQ(idx.Lookup(LogOffset(70)), (OffsetPosition{LogOffset(50), 0}));
@@ -53,12 +55,11 @@ TEST(OffsetIndexTest, LookupFindsLargestLowerBound) {
 
 TEST(OffsetIndexTest, RejectsBadAppendsAndFillsUp) {
   TempDir dir;
-  auto index = OffsetIndex::Open(PosixFileSystem::Default(), dir.Sub("x.index"), LogOffset(0),
-                                 24);
+  auto index = OffsetIndex::Open(PosixFileSystem::Default(), dir.Sub("x.index"), LogOffset(0), 24);
   ASSERT_TRUE(index.ok());
   OffsetIndex& idx = **index;
   ASSERT_TRUE(idx.Append(LogOffset(5), 10).ok());
-  EXPECT_FALSE(idx.Append(LogOffset(5), 20).ok());  // not increasing
+  EXPECT_FALSE(idx.Append(LogOffset(5), 20).ok());                 // not increasing
   EXPECT_FALSE(idx.Append(LogOffset(int64_t{1} << 32), 20).ok());  // relative overflow
   EXPECT_FALSE(idx.CanAppendOffset(LogOffset(int64_t{1} << 32)));
   ASSERT_TRUE(idx.Append(LogOffset(6), 20).ok());
@@ -128,8 +129,8 @@ TEST(TimeIndexTest, BigEndianEntriesAndLookup) {
 
 TEST(TimeIndexTest, LookupAndTruncate) {
   TempDir dir;
-  auto index = TimeIndex::Open(PosixFileSystem::Default(), dir.Sub("x.timeindex"), LogOffset(0),
-                               1024);
+  auto index =
+      TimeIndex::Open(PosixFileSystem::Default(), dir.Sub("x.timeindex"), LogOffset(0), 1024);
   ASSERT_TRUE(index.ok());
   TimeIndex& idx = **index;
   EXPECT_EQ(idx.Lookup(TimestampMs(5)), (TimestampOffset{TimestampMs(-1), LogOffset(0)}));
@@ -149,8 +150,8 @@ TEST(TimeIndexTest, LookupAndTruncate) {
 
 TEST(TimeIndexTest, FullOneEntryEarly) {
   TempDir dir;
-  auto index = TimeIndex::Open(PosixFileSystem::Default(), dir.Sub("x.timeindex"), LogOffset(0),
-                               36);
+  auto index =
+      TimeIndex::Open(PosixFileSystem::Default(), dir.Sub("x.timeindex"), LogOffset(0), 36);
   ASSERT_TRUE(index.ok());
   TimeIndex& idx = **index;
   EXPECT_EQ(idx.max_entries(), 3u);

@@ -3,10 +3,8 @@
 namespace strom::log {
 
 Result<std::unique_ptr<TimeIndex>> TimeIndex::Open(FileSystem* fs, std::string path,
-                                                   LogOffset base_offset,
-                                                   int64_t max_index_size) {
-  std::unique_ptr<TimeIndex> index(
-      new TimeIndex(fs, std::move(path), base_offset, max_index_size));
+                                                   LogOffset base_offset, int64_t max_index_size) {
+  std::unique_ptr<TimeIndex> index(new TimeIndex(fs, std::move(path), base_offset, max_index_size));
   STROM_RETURN_IF_ERROR(index->file_.Open());
   return index;
 }
@@ -45,8 +43,8 @@ Status TimeIndex::MaybeAppend(TimestampMs timestamp, LogOffset offset, bool skip
   TimestampOffset last = last_entry();
   if (entries() > 0 && offset < last.offset) {
     return MakeError(ErrorCode::kLogStorage,
-                     "offset {} appended to time index {} is smaller than the last one {}",
-                     offset, path(), last.offset);
+                     "offset {} appended to time index {} is smaller than the last one {}", offset,
+                     path(), last.offset);
   }
   if (entries() > 0 && timestamp < last.timestamp) {
     return MakeError(ErrorCode::kLogStorage,
@@ -92,8 +90,8 @@ Status TimeIndex::SanityCheck() const {
       ok = ok && e.timestamp > prev.timestamp && e.offset >= prev.offset;
     }
     if (!ok) {
-      return Corruption("time index {} entry {} ({} -> {}) is out of order", path(), i,
-                        e.timestamp, e.offset);
+      return Corruption("time index {} entry {} ({} -> {}) is out of order", path(), i, e.timestamp,
+                        e.offset);
     }
   }
   return Status::OK();

@@ -38,10 +38,9 @@ bool WriterAppendInfo::InSequence(BatchSequence last, BatchSequence next, bool e
 }
 
 Status WriterAppendInfo::Append(BatchSequence sequence, LogOffset first_offset,
-                                LogOffset last_offset, TimestampMs timestamp,
-                                bool expired_in_batch, bool as_leader) {
-  BatchSequence last =
-      updated_.empty() ? current_last_sequence_ : updated_.last_batch_sequence();
+                                LogOffset last_offset, TimestampMs timestamp, bool expired_in_batch,
+                                bool as_leader) {
+  BatchSequence last = updated_.empty() ? current_last_sequence_ : updated_.last_batch_sequence();
   if (!InSequence(last, sequence, expired_in_batch, as_leader)) {
     return MakeError(ErrorCode::kOutOfOrderSequence,
                      "out of order batch sequence for writer {} at offset {}: {} (incoming "

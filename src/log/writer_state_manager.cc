@@ -1,9 +1,8 @@
 #include "log/writer_state_manager.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "common/logging.h"
 #include "log/log_file_names.h"
@@ -86,8 +85,7 @@ void WriterStateManager::ReplayBatch(WriterId writer_id, BatchSequence sequence,
     it->second = WriterStateEntry(writer_id);
   }
   it->second.AddBatch(BatchMetadata{sequence, last_offset,
-                                    static_cast<int32_t>(last_offset - first_offset),
-                                    timestamp});
+                                    static_cast<int32_t>(last_offset - first_offset), timestamp});
 }
 
 ByteBuffer WriterStateManager::EncodeSnapshot(
@@ -95,9 +93,8 @@ ByteBuffer WriterStateManager::EncodeSnapshot(
   std::vector<const WriterStateEntry*> sorted;
   sorted.reserve(writers.size());
   for (const auto& [id, entry] : writers) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
-    return a->writer_id() < b->writer_id();
-  });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->writer_id() < b->writer_id(); });
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const WriterStateEntry* entry : sorted) {
     nlohmann::ordered_json e;
@@ -135,7 +132,8 @@ Result<std::vector<WriterStateEntry>> WriterStateManager::DecodeSnapshot(ByteVie
         return Corruption("writer snapshot entry lacks integer field '{}'", name);
       }
       int64_t v = it->get<int64_t>();
-      if (v < min || v > max) return Corruption("writer snapshot field '{}' = {} out of range", name, v);
+      if (v < min || v > max)
+        return Corruption("writer snapshot field '{}' = {} out of range", name, v);
       return v;
     };
     constexpr int64_t kI32Min = std::numeric_limits<int32_t>::min();

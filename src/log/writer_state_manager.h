@@ -40,9 +40,7 @@ class WriterStateManager {
 
   /// The writer's state, or null when unknown.
   const WriterStateEntry* LastEntry(WriterId writer_id) const;
-  const std::unordered_map<WriterId, WriterStateEntry>& active_writers() const {
-    return writers_;
-  }
+  const std::unordered_map<WriterId, WriterStateEntry>& active_writers() const { return writers_; }
   bool empty() const { return writers_.empty(); }
   size_t writer_count() const { return writers_.size(); }
 

@@ -55,12 +55,12 @@ TEST(LogWriterStateTest, AppendInfoValidatesAgainstStateAndItself) {
   WriterStateEntry current(WriterId(1));
   current.AddBatch(BatchMetadata{BatchSequence(3), LogOffset(5), 0, TimestampMs(1)});
   WriterAppendInfo info(WriterId(1), &current);
-  EXPECT_TRUE(info.Append(BatchSequence(4), LogOffset(6), LogOffset(6), TimestampMs(2), false,
-                          true).ok());
-  EXPECT_TRUE(info.Append(BatchSequence(5), LogOffset(7), LogOffset(8), TimestampMs(2), false,
-                          true).ok());
-  Status st = info.Append(BatchSequence(7), LogOffset(9), LogOffset(9), TimestampMs(2), false,
-                          true);
+  EXPECT_TRUE(
+      info.Append(BatchSequence(4), LogOffset(6), LogOffset(6), TimestampMs(2), false, true).ok());
+  EXPECT_TRUE(
+      info.Append(BatchSequence(5), LogOffset(7), LogOffset(8), TimestampMs(2), false, true).ok());
+  Status st =
+      info.Append(BatchSequence(7), LogOffset(9), LogOffset(9), TimestampMs(2), false, true);
   EXPECT_EQ(st.code(), ErrorCode::kOutOfOrderSequence);
   EXPECT_EQ(info.updated_entry().batches().size(), 2u);
 }
@@ -75,10 +75,11 @@ TEST(LogWriterStateTest, SnapshotJsonMatchesFlussLayout) {
   b.AddBatch(BatchMetadata{BatchSequence(0), LogOffset(1), 1, TimestampMs(5)});
   writers.emplace(WriterId(3), b);
   // The "last_batch_base_offset" field carries the last offset, as Fluss writes it.
-  EXPECT_EQ(WriterStateManager::EncodeSnapshot(writers),
-            R"({"version":1,"writer_id_entries":[)"
-            R"({"writer_id":3,"last_batch_sequence":0,"last_batch_base_offset":1,"offset_delta":1,"last_batch_timestamp":5},)"
-            R"({"writer_id":7,"last_batch_sequence":3,"last_batch_base_offset":44,"offset_delta":2,"last_batch_timestamp":1000}]})");
+  EXPECT_EQ(
+      WriterStateManager::EncodeSnapshot(writers),
+      R"({"version":1,"writer_id_entries":[)"
+      R"({"writer_id":3,"last_batch_sequence":0,"last_batch_base_offset":1,"offset_delta":1,"last_batch_timestamp":5},)"
+      R"({"writer_id":7,"last_batch_sequence":3,"last_batch_base_offset":44,"offset_delta":2,"last_batch_timestamp":1000}]})");
   auto decoded = WriterStateManager::DecodeSnapshot(WriterStateManager::EncodeSnapshot(writers));
   ASSERT_TRUE(decoded.ok());
   ASSERT_EQ(decoded->size(), 2u);
@@ -91,11 +92,12 @@ TEST(LogWriterStateTest, SnapshotJsonMatchesFlussLayout) {
 }
 
 TEST(LogWriterStateTest, DecodeRejectsMalformedSnapshots) {
-  for (const char* bad : {"", "[]", "{", R"({"version":1})",
-                          R"({"version":2,"writer_id_entries":[]})",
-                          R"({"version":1,"writer_id_entries":[{"writer_id":1}]})",
-                          R"({"version":1,"writer_id_entries":[{"writer_id":1,"last_batch_sequence":"x","last_batch_base_offset":1,"offset_delta":0,"last_batch_timestamp":1}]})",
-                          R"({"version":1,"writer_id_entries":[{"writer_id":1,"last_batch_sequence":4294967296,"last_batch_base_offset":1,"offset_delta":0,"last_batch_timestamp":1}]})"}) {
+  for (
+      const char* bad :
+      {"", "[]", "{", R"({"version":1})", R"({"version":2,"writer_id_entries":[]})",
+       R"({"version":1,"writer_id_entries":[{"writer_id":1}]})",
+       R"({"version":1,"writer_id_entries":[{"writer_id":1,"last_batch_sequence":"x","last_batch_base_offset":1,"offset_delta":0,"last_batch_timestamp":1}]})",
+       R"({"version":1,"writer_id_entries":[{"writer_id":1,"last_batch_sequence":4294967296,"last_batch_base_offset":1,"offset_delta":0,"last_batch_timestamp":1}]})"}) {
     EXPECT_EQ(WriterStateManager::DecodeSnapshot(bad).status().code(), ErrorCode::kCorruptMessage)
         << bad;
   }
@@ -144,9 +146,8 @@ TEST_F(LogWriterStateManagerTest, SnapshotsReloadAndTruncate) {
 
   // Writers idle past the expiration are not loaded.
   WriterStateManager late = NewManager();
-  ASSERT_TRUE(late.TruncateAndReload(LogOffset(0), LogOffset(2),
-                                     TimestampMs(1000 + 3600 * 1000 + 1))
-                  .ok());
+  ASSERT_TRUE(
+      late.TruncateAndReload(LogOffset(0), LogOffset(2), TimestampMs(1000 + 3600 * 1000 + 1)).ok());
   EXPECT_TRUE(late.empty());
 }
 

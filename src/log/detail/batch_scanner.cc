@@ -10,8 +10,8 @@ Result<ByteView> FileReader::Read(uint64_t position, size_t n) {
                      file_->path(), n, position, end_);
   }
   if (position < window_start_ || position + n > window_start_ + window_.size()) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(window_size_, n),
-                                                         end_ - position));
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>(std::max(window_size_, n), end_ - position));
     window_size_ = std::min(window_size_ * 2, kMaxWindow);
     window_.resize(want);
     Status st = file_->ReadFully(position, want, window_.data());
@@ -37,12 +37,12 @@ Result<std::optional<BatchHeader>> BatchScanner::Next() {
   int8_t magic = static_cast<int8_t>(head[record::kLogMagicOffset]);
   const record::LogBatchLayout* layout = record::LogLayoutForMagic(magic);
   if (layout == nullptr) {
-    return MakeError(ErrorCode::kCorruptRecord, "batch at byte {} has unknown magic {}",
-                     position_, magic);
+    return MakeError(ErrorCode::kCorruptRecord, "batch at byte {} has unknown magic {}", position_,
+                     magic);
   }
   if (length < 0 || static_cast<uint64_t>(length) + record::kLogOverhead < layout->header_size) {
-    return MakeError(ErrorCode::kCorruptRecord, "batch at byte {} has invalid length {}",
-                     position_, length);
+    return MakeError(ErrorCode::kCorruptRecord, "batch at byte {} has invalid length {}", position_,
+                     length);
   }
   uint64_t size = static_cast<uint64_t>(length) + record::kLogOverhead;
   if (size > remaining) {

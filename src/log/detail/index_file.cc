@@ -39,7 +39,8 @@ Status IndexFile::AppendEntry(ByteView bytes) {
 }
 
 Status IndexFile::Resize(int64_t new_size) {
-  int64_t rounded = new_size / static_cast<int64_t>(entry_size_) * static_cast<int64_t>(entry_size_);
+  int64_t rounded =
+      new_size / static_cast<int64_t>(entry_size_) * static_cast<int64_t>(entry_size_);
   rounded = std::max<int64_t>(rounded, static_cast<int64_t>(data_.size()));
   if (rounded == length_) return Status::OK();
   STROM_RETURN_IF_ERROR(file_->Truncate(static_cast<uint64_t>(rounded)));

@@ -41,8 +41,7 @@ class FaultInjectionFileSystem final : public FileSystem {
 
   /// Makes the write `writes_from_now` writes ahead (0 = the next one) on a path containing
   /// `path_substring` hit by `fault`. Replaces an earlier pending injection.
-  void InjectWriteFault(int64_t writes_from_now, WriteFault fault,
-                        std::string path_substring = "");
+  void InjectWriteFault(int64_t writes_from_now, WriteFault fault, std::string path_substring = "");
   /// Fails every Sync() and SyncDir() while set.
   void SetFailSync(bool fail) { fail_sync_ = fail; }
   /// When false, Sync() and SyncDir() only update what SimulateCrash() keeps and skip the

@@ -19,7 +19,8 @@ Status IoError(std::string_view what, const std::string& path, int err) {
 
 class PosixFile final : public File {
  public:
-  PosixFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), end_(size) {}
+  PosixFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), end_(size) {}
   ~PosixFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -39,8 +40,8 @@ class PosixFile final : public File {
     if (fd_ < 0) return Closed();
     size_t done = 0;
     while (done < data.size()) {
-      ssize_t r = ::pwrite(fd_, data.data() + done, data.size() - done,
-                           static_cast<off_t>(offset + done));
+      ssize_t r =
+          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
         int err = errno;
