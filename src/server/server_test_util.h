@@ -90,13 +90,15 @@ inline std::vector<int32_t> DecodeIds(const ByteBuffer& records, bool arrow,
   std::vector<int32_t> ids;
   record::LogRecordBatchIterator it(records);
   auto types = RowTypes();
+  // Decoded batches point at the row type: it must outlive them.
+  const record::DataType row_type = RowType();
   while (true) {
     auto next = it.Next();
     if (!next.ok() || !next->has_value()) break;
     const record::LogRecordBatch& batch = **next;
     std::vector<record::GenericRow> rows;
     if (arrow) {
-      auto body = record::arrow::DecodeArrowLogBatch(batch, RowType());
+      auto body = record::arrow::DecodeArrowLogBatch(batch, row_type);
       if (!body.ok()) return {-1};
       rows = body->batch.ToRows();
     } else {

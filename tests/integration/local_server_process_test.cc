@@ -185,6 +185,8 @@ class LocalServerProcessTest : public ::testing::Test {
   std::vector<int32_t> ReadAll(int64_t table_id) {
     std::vector<int32_t> ids;
     int64_t offset = -2;
+    // Decoded batches point at the row type: it must outlive them.
+    const record::DataType row_type = server::testing::RowType();
     for (int round = 0; round < 10000; ++round) {
       proto::FetchLogRequest req;
       req.set_follower_server_id(-1);
@@ -212,7 +214,7 @@ class LocalServerProcessTest : public ::testing::Test {
         if (!next.ok() || !next->has_value()) break;
         const record::LogRecordBatch& batch = **next;
         EXPECT_TRUE(batch.IsValid()) << "batch at offset " << batch.base_offset() << " is torn";
-        auto body = record::arrow::DecodeArrowLogBatch(batch, server::testing::RowType());
+        auto body = record::arrow::DecodeArrowLogBatch(batch, row_type);
         EXPECT_TRUE(body.ok()) << body.status().ToString();
         if (body.ok()) {
           for (const auto& row : body->batch.ToRows()) ids.push_back(row[0].as<int32_t>());
