@@ -60,7 +60,7 @@ TEST(KvModelTest, DefaultEngineWithPartialUpdatesAndDeletes) {
                      .PrimaryKey({"id"})
                      .Build();
   KvHarness h(schema, {{"table.log.format", "COMPACTED"}});
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   Model model;
   auto maybe = [&](Datum d) { return rng() % 4 == 0 ? Datum() : d; };
   for (int b = 0; b < kBatches; ++b) {
@@ -134,7 +134,7 @@ TEST(KvModelTest, FirstRowAndVersioned) {
                        .Build();
     KvHarness h(schema, {{"table.merge-engine", engine},
                          {"table.merge-engine.versioned.ver-column", "ver"}});
-    ASSERT_TRUE(h.Open().ok());
+    STROM_ASSERT_OK(h.Open());
     bool versioned = std::string(engine) == "versioned";
     Model model;
     for (int b = 0; b < kBatches; ++b) {
@@ -278,7 +278,7 @@ TEST(KvModelTest, AggregationEveryFunctionFullAndPartial) {
   auto schema = builder.PrimaryKey({"id"}).Build();
   ASSERT_TRUE(schema.ok()) << schema.status().ToString();
   KvHarness h(*schema, {{"table.merge-engine", "aggregation"}, {"table.delete.behavior", "allow"}});
-  ASSERT_TRUE(h.Open().ok()) << h.Open().ToString();
+  STROM_ASSERT_OK(h.Open());
   const size_t width = columns.size();
   auto random_value = [&](size_t c) -> Datum {
     if (c != 0 && rng() % 5 == 0) return Datum();

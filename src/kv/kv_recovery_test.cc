@@ -45,7 +45,7 @@ std::map<int32_t, std::string> Decode(const std::map<ByteBuffer, GenericRow>& st
 
 TEST(KvRecoveryTest, CheckpointPlusChangelogTail) {
   KvHarness h(TwoColumns(), {});
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(h.Put({KvOp::Upsert(Row(i, "a" + std::to_string(i)))}).ok());
   }
@@ -58,7 +58,7 @@ TEST(KvRecoveryTest, CheckpointPlusChangelogTail) {
   auto before = h.State();
   h.Crash();
 
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   EXPECT_EQ(h.State(), before);
   // Only the tail after the checkpoint was replayed: -U/+U, -D, +I.
   EXPECT_EQ(h.kv().recovered_record_count(), 4);
@@ -71,30 +71,30 @@ TEST(KvRecoveryTest, CheckpointPlusChangelogTail) {
 
 TEST(KvRecoveryTest, NoCheckpointReplaysWholeChangelogAndCleanCloseReplaysNothing) {
   KvHarness h(TwoColumns(), {{"table.log.format", "COMPACTED"}});
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   ASSERT_TRUE(h.Put({KvOp::Upsert(Row(1, "x")), KvOp::Upsert(Row(2, "y"))}).ok());
   ASSERT_TRUE(h.Put({KvOp::Upsert(Row(1, "z"))}).ok());
   auto before = h.State();
   h.Crash();
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   EXPECT_EQ(h.State(), before);
   EXPECT_EQ(h.kv().recovered_record_count(), 4);
   EXPECT_EQ(*h.kv().RowCount(), 2);
   ASSERT_TRUE(h.Close().ok());
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   EXPECT_EQ(h.State(), before);
   EXPECT_EQ(h.kv().recovered_record_count(), 0);
 }
 
 TEST(KvRecoveryTest, UncommittedTailReturnsToPreWriteBuffer) {
   KvHarness h(TwoColumns(), {});
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   ASSERT_TRUE(h.Put({KvOp::Upsert(Row(1, "committed"))}).ok());
   const LogOffset committed = h.log().high_watermark();
   ASSERT_TRUE(h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(1, "pending"))})).ok());
   h.Crash();
   // The replica layer restores the high watermark it had checkpointed.
-  ASSERT_TRUE(h.Open(committed).ok());
+  STROM_ASSERT_OK(h.Open(committed));
   EXPECT_EQ((*h.Get(Key(1)))[1], Datum("committed"));
   EXPECT_EQ(h.kv().pre_write_buffer().entry_count(), 1u);
   // Writes merge against the buffered tail.
@@ -109,7 +109,7 @@ TEST(KvRecoveryTest, UncommittedTailReturnsToPreWriteBuffer) {
 TEST(KvRecoveryTest, KeepsNumRetainedCheckpointsAndLetsTheLogGo) {
   KvHarness h(TwoColumns(), {});
   h.options().num_retained_checkpoints = 2;
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   std::vector<int64_t> ids;
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(h.Put({KvOp::Upsert(Row(i, "v"))}).ok());
@@ -127,7 +127,7 @@ TEST(KvRecoveryTest, KeepsNumRetainedCheckpointsAndLetsTheLogGo) {
   // A half-written checkpoint (crash before its rename) is ignored and removed.
   std::filesystem::create_directories(h.root() + "/kv-0/checkpoints/chk-00000000000000000009.tmp/db");
   h.Crash();
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   EXPECT_FALSE(std::filesystem::exists(h.root() + "/kv-0/checkpoints/chk-00000000000000000009.tmp"));
   EXPECT_EQ(h.kv().recovered_record_count(), 0);
   EXPECT_EQ(h.State().size(), 4u);
@@ -144,7 +144,7 @@ TEST(KvRecoveryTest, AutoIncrementRangeSurvivesRecovery) {
                      .EnableAutoIncrement("uid")
                      .Build();
   KvHarness h(schema, {{"table.auto-increment.cache-size", "10"}});
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   PutKvParams params;
   params.target_columns = std::vector<int32_t>{0};
   auto put = [&](const std::string& name) {
@@ -155,7 +155,7 @@ TEST(KvRecoveryTest, AutoIncrementRangeSurvivesRecovery) {
   ASSERT_TRUE(h.kv().TakeCheckpoint().ok());
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(put("n" + std::to_string(i)).ok());  // ids 3..12
   h.Crash();
-  ASSERT_TRUE(h.Open().ok());
+  STROM_ASSERT_OK(h.Open());
   auto range = h.kv().auto_increment_range();
   ASSERT_TRUE(range.has_value());
   EXPECT_EQ(range->start, 13);
@@ -254,7 +254,7 @@ TEST(KvCrashTest, RecoveredStateIsAcknowledgedHistory) {
     ::close(fds[0]);
 
     KvHarness h(TwoColumns(), {}, {}, dir.path());
-    ASSERT_TRUE(h.Open().ok());
+    STROM_ASSERT_OK(h.Open());
     int64_t batches = CountBatches(h.log());
     // Every acknowledged batch survived; at most the one in flight came along.
     EXPECT_GE(batches, last_ack + 1);

@@ -20,6 +20,13 @@
 #include "record/kv_record_batch.h"
 #include "record/value_record.h"
 
+/// Asserts that a Status is OK, printing it otherwise.
+#define STROM_ASSERT_OK(expr)                  \
+  do {                                         \
+    ::strom::Status _st = (expr);              \
+    ASSERT_TRUE(_st.ok()) << _st.ToString();   \
+  } while (0)
+
 /// Helpers for the kv tests: building KV batches from rows, a LogTablet + KvTablet pair in a
 /// temporary directory, and readers for the state and the changelog.
 namespace strom::kv::testing {
