@@ -1,0 +1,275 @@
+#include "strom/admin.h"
+
+
+#include "client/client_context.h"
+
+namespace strom {
+
+namespace {
+
+using client::ClientContext;
+using proto::ApiKey;
+
+void SetPath(proto::PbTablePath* out, const TablePath& path) {
+  out->set_database_name(path.database);
+  out->set_table_name(path.table);
+}
+
+Task<Status> CreateDatabaseTask(ClientContext* ctx, std::string name, std::string json,
+                                bool ignore) {
+  proto::CreateDatabaseRequest request;
+  request.set_database_name(std::move(name));
+  request.set_ignore_if_exists(ignore);
+  request.set_database_json(std::move(json));
+  auto response = co_await ctx->CallCoordinator<ApiKey::kCreateDatabase>(std::move(request));
+  co_return response.ok() ? Status::OK() : response.status();
+}
+
+Task<Status> DropDatabaseTask(ClientContext* ctx, std::string name, bool ignore, bool cascade) {
+  proto::DropDatabaseRequest request;
+  request.set_database_name(std::move(name));
+  request.set_ignore_if_not_exists(ignore);
+  request.set_cascade(cascade);
+  auto response = co_await ctx->CallCoordinator<ApiKey::kDropDatabase>(std::move(request));
+  co_return response.ok() ? Status::OK() : response.status();
+}
+
+Task<Result<std::vector<std::string>>> ListDatabasesTask(ClientContext* ctx) {
+  auto response =
+      co_await ctx->CallAnyTabletServer<ApiKey::kListDatabases>(proto::ListDatabasesRequest());
+  if (!response.ok()) co_return std::move(response).status();
+  co_return std::vector<std::string>(response->database_name().begin(),
+                                     response->database_name().end());
+}
+
+Task<Result<bool>> DatabaseExistsTask(ClientContext* ctx, std::string name) {
+  proto::DatabaseExistsRequest request;
+  request.set_database_name(std::move(name));
+  auto response = co_await ctx->CallAnyTabletServer<ApiKey::kDatabaseExists>(std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  co_return response->exists();
+}
+
+Task<Result<DatabaseInfo>> GetDatabaseInfoTask(ClientContext* ctx, std::string name) {
+  proto::GetDatabaseInfoRequest request;
+  request.set_database_name(name);
+  auto response = co_await ctx->CallAnyTabletServer<ApiKey::kGetDatabaseInfo>(std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  STROM_CO_ASSIGN_OR_RETURN(DatabaseDescriptor descriptor,
+                            DatabaseDescriptor::FromJson(response->database_json()));
+  co_return DatabaseInfo{std::move(name), std::move(descriptor), response->created_time(),
+                         response->modified_time()};
+}
+
+Task<Status> CreateTableTask(ClientContext* ctx, TablePath path, std::string json, bool ignore) {
+  proto::CreateTableRequest request;
+  SetPath(request.mutable_table_path(), path);
+  request.set_table_json(std::move(json));
+  request.set_ignore_if_exists(ignore);
+  auto response = co_await ctx->CallCoordinator<ApiKey::kCreateTable>(std::move(request));
+  co_return response.ok() ? Status::OK() : response.status();
+}
+
+Task<Status> DropTableTask(ClientContext* ctx, TablePath path, bool ignore) {
+  proto::DropTableRequest request;
+  SetPath(request.mutable_table_path(), path);
+  request.set_ignore_if_not_exists(ignore);
+  auto response = co_await ctx->CallCoordinator<ApiKey::kDropTable>(std::move(request));
+  co_return response.ok() ? Status::OK() : response.status();
+}
+
+Task<Result<std::vector<std::string>>> ListTablesTask(ClientContext* ctx, std::string database) {
+  proto::ListTablesRequest request;
+  request.set_database_name(std::move(database));
+  auto response = co_await ctx->CallAnyTabletServer<ApiKey::kListTables>(std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  co_return std::vector<std::string>(response->table_name().begin(), response->table_name().end());
+}
+
+Task<Result<bool>> TableExistsTask(ClientContext* ctx, TablePath path) {
+  proto::TableExistsRequest request;
+  SetPath(request.mutable_table_path(), path);
+  auto response = co_await ctx->CallAnyTabletServer<ApiKey::kTableExists>(std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  co_return response->exists();
+}
+
+Task<Result<SchemaInfo>> GetTableSchemaTask(ClientContext* ctx, TablePath path,
+                                            std::optional<SchemaId> schema_id) {
+  proto::GetTableSchemaRequest request;
+  SetPath(request.mutable_table_path(), path);
+  if (schema_id) request.set_schema_id(schema_id->value());
+  auto response = co_await ctx->CallAnyTabletServer<ApiKey::kGetTableSchema>(std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  STROM_CO_ASSIGN_OR_RETURN(Schema schema, Schema::FromJson(response->schema_json()));
+  co_return SchemaInfo{SchemaId(static_cast<int16_t>(response->schema_id())), std::move(schema)};
+}
+
+Task<Result<std::vector<ServerNode>>> GetServerNodesTask(ClientContext* ctx) {
+  STROM_CO_RETURN_IF_ERROR(co_await ctx->UpdateMetadata(std::vector<TablePath>()));
+  co_return ctx->metadata().Get()->AllServers();
+}
+
+}  // namespace
+
+namespace client {
+
+/// ListOffsets for `buckets` of `path` (all buckets when empty): metadata for the leaders,
+/// then one request per leader, retrying once after a metadata refresh when a leader moved.
+Task<Result<std::map<BucketId, LogOffset>>> ListOffsetsTask(ClientContext* ctx, TablePath path,
+                                                            std::vector<BucketId> buckets,
+                                                            OffsetSpec spec) {
+  std::map<BucketId, LogOffset> out;
+  std::vector<BucketId> wanted = buckets;
+  Status last;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    STROM_CO_RETURN_IF_ERROR(co_await ctx->UpdateMetadata(OneTable(path)));
+    std::shared_ptr<const Cluster> cluster = ctx->metadata().Get();
+    const Cluster::TableMeta* meta = cluster->FindTable(path);
+    if (meta == nullptr) {
+      co_return MakeError(ErrorCode::kTableNotExist, "table {} does not exist", path.ToString());
+    }
+    if (wanted.empty()) {
+      for (size_t i = 0; i < meta->leaders.size(); ++i) {
+        wanted.emplace_back(static_cast<int32_t>(i));
+      }
+    }
+    // Group by leader.
+    std::map<ServerId, std::vector<BucketId>> by_leader;
+    bool missing_leader = false;
+    for (BucketId bucket : wanted) {
+      if (out.count(bucket) > 0) continue;
+      if (bucket.value() < 0 || static_cast<size_t>(bucket.value()) >= meta->leaders.size()) {
+        co_return MakeError(ErrorCode::kUnknownTableOrBucket, "table {} has no bucket {}",
+                            path.ToString(), bucket);
+      }
+      std::optional<ServerNode> leader = cluster->Leader(TableBucket(meta->table_id, bucket));
+      if (!leader) {
+        missing_leader = true;
+        last = MakeError(ErrorCode::kLeaderNotAvailable, "bucket {} of {} has no leader", bucket,
+                         path.ToString());
+        continue;
+      }
+      by_leader[leader->id].push_back(bucket);
+    }
+    bool retry = missing_leader;
+    for (const auto& [leader_id, leader_buckets] : by_leader) {
+      proto::ListOffsetsRequest request;
+      request.set_follower_server_id(-1);
+      request.set_table_id(meta->table_id.value());
+      switch (spec.kind) {
+        case OffsetSpec::Kind::kEarliest:
+          request.set_offset_type(0);
+          break;
+        case OffsetSpec::Kind::kLatest:
+          request.set_offset_type(1);
+          break;
+        case OffsetSpec::Kind::kTimestamp:
+          request.set_offset_type(2);
+          request.set_starttimestamp(spec.timestamp_ms);
+          break;
+      }
+      for (BucketId b : leader_buckets) request.add_bucket_id(b.value());
+      ServerNode node = cluster->tablet_servers().at(leader_id);
+      auto response = co_await ctx->CallNode<proto::ApiKey::kListOffsets>(node, std::move(request));
+      if (!response.ok()) {
+        if (!response.status().IsRetriable()) co_return std::move(response).status();
+        last = response.status();
+        retry = true;
+        continue;
+      }
+      for (const auto& entry : response->buckets_resp()) {
+        if (entry.has_error_code()) {
+          Status error(ErrorCodeFromWire(entry.error_code()), entry.error_message());
+          if (!error.IsRetriable()) co_return error;
+          last = error;
+          retry = true;
+          continue;
+        }
+        if (!entry.has_offset()) {
+          co_return MakeError(ErrorCode::kCorruptMessage,
+                              "ListOffsets answer for bucket {} has no offset", entry.bucket_id());
+        }
+        out[BucketId(entry.bucket_id())] = LogOffset(entry.offset());
+      }
+    }
+    if (!retry) break;
+    ctx->InvalidateLeaders(meta->table_id);
+    asio::steady_timer timer(ctx->executor(), std::chrono::milliseconds(100 << attempt));
+    co_await timer.async_wait(kAwaitTuple);
+  }
+  for (BucketId bucket : wanted) {
+    if (out.count(bucket) == 0) {
+      co_return last.ok() ? MakeError(ErrorCode::kLeaderNotAvailable,
+                                      "no offset for bucket {} of {}", bucket, path.ToString())
+                          : last;
+    }
+  }
+  co_return out;
+}
+
+}  // namespace client
+
+Admin::Admin(std::shared_ptr<ClientContext> context) : context_(std::move(context)) {}
+Admin::~Admin() = default;
+
+Status Admin::CreateDatabase(const std::string& name, const DatabaseDescriptor& descriptor,
+                             bool ignore_if_exists) {
+  return context_->RunSync(
+      CreateDatabaseTask(context_.get(), name, descriptor.ToJson(), ignore_if_exists));
+}
+
+Status Admin::DropDatabase(const std::string& name, bool ignore_if_not_exists, bool cascade) {
+  return context_->RunSync(DropDatabaseTask(context_.get(), name, ignore_if_not_exists, cascade));
+}
+
+Result<std::vector<std::string>> Admin::ListDatabases() {
+  return context_->RunSync(ListDatabasesTask(context_.get()));
+}
+
+Result<bool> Admin::DatabaseExists(const std::string& name) {
+  return context_->RunSync(DatabaseExistsTask(context_.get(), name));
+}
+
+Result<DatabaseInfo> Admin::GetDatabaseInfo(const std::string& name) {
+  return context_->RunSync(GetDatabaseInfoTask(context_.get(), name));
+}
+
+Status Admin::CreateTable(const TablePath& path, const TableDescriptor& descriptor,
+                          bool ignore_if_exists) {
+  return context_->RunSync(
+      CreateTableTask(context_.get(), path, descriptor.ToJson(), ignore_if_exists));
+}
+
+Status Admin::DropTable(const TablePath& path, bool ignore_if_not_exists) {
+  return context_->RunSync(DropTableTask(context_.get(), path, ignore_if_not_exists));
+}
+
+Result<std::vector<std::string>> Admin::ListTables(const std::string& database) {
+  return context_->RunSync(ListTablesTask(context_.get(), database));
+}
+
+Result<bool> Admin::TableExists(const TablePath& path) {
+  return context_->RunSync(TableExistsTask(context_.get(), path));
+}
+
+Result<TableInfo> Admin::GetTableInfo(const TablePath& path) {
+  return context_->RunSync(context_->FetchTableInfo(path));
+}
+
+Result<SchemaInfo> Admin::GetTableSchema(const TablePath& path,
+                                         std::optional<SchemaId> schema_id) {
+  return context_->RunSync(GetTableSchemaTask(context_.get(), path, schema_id));
+}
+
+Result<std::map<BucketId, LogOffset>> Admin::ListOffsets(const TablePath& path,
+                                                         const std::vector<BucketId>& buckets,
+                                                         const OffsetSpec& spec) {
+  return context_->RunSync(client::ListOffsetsTask(context_.get(), path, buckets, spec));
+}
+
+Result<std::vector<ServerNode>> Admin::GetServerNodes() {
+  return context_->RunSync(GetServerNodesTask(context_.get()));
+}
+
+}  // namespace strom

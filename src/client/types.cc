@@ -1,0 +1,57 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "strom/types.h"
+
+namespace strom {
+
+Result<TablePath> TablePath::Parse(std::string_view text) {
+  size_t dot = text.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == text.size() ||
+      text.find('.', dot + 1) != std::string_view::npos) {
+    return MakeError(ErrorCode::kInvalidTable,
+                     "'{}' is not a table path: expected DATABASE.TABLE", text);
+  }
+  return TablePath(std::string(text.substr(0, dot)), std::string(text.substr(dot + 1)));
+}
+
+std::string TableBucket::ToString() const {
+  if (partition_id) {
+    return fmt::format("TableBucket{{table_id={}, partition_id={}, bucket={}}}", table_id,
+                       *partition_id, bucket);
+  }
+  return fmt::format("TableBucket{{table_id={}, bucket={}}}", table_id, bucket);
+}
+
+std::string_view LogFormatName(LogFormat format) {
+  switch (format) {
+    case LogFormat::kArrow:
+      return "ARROW";
+    case LogFormat::kIndexed:
+      return "INDEXED";
+    case LogFormat::kCompacted:
+      return "COMPACTED";
+  }
+  return "ARROW";
+}
+
+Result<LogFormat> ParseLogFormat(std::string_view text) {
+  std::string upper(text);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (upper == "ARROW") return LogFormat::kArrow;
+  if (upper == "INDEXED") return LogFormat::kIndexed;
+  if (upper == "COMPACTED") return LogFormat::kCompacted;
+  return MakeError(ErrorCode::kInvalidConfig,
+                   "'{}' is not a log format (expected ARROW, INDEXED or COMPACTED)", text);
+}
+
+Result<LogFormat> TableInfo::log_format() const {
+  const std::string* value = descriptor.Property("table.log.format");
+  if (value == nullptr) return LogFormat::kArrow;
+  return ParseLogFormat(*value);
+}
+
+}  // namespace strom
