@@ -1,0 +1,412 @@
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/row_convert.h"
+#include "cli/schema_parser.h"
+
+namespace strom::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+/// The one-line progress display of `produce` on a terminal:
+///   [##########----------]  50%  123,456 rows  12.3 MiB  4.5 MiB/s
+/// Redrawn at most every 200 ms; Clear() erases it before the summary.
+class Progress {
+ public:
+  Progress(std::ostream* out, bool enabled, int64_t total_bytes)
+      : out_(out), enabled_(enabled), total_(total_bytes), start_(Clock::now()) {}
+
+  void Update(int64_t rows, int64_t bytes, bool force = false) {
+    if (!enabled_) return;
+    Clock::time_point now = Clock::now();
+    if (!force && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    double rate = bytes / std::max(Seconds(now - start_), 1e-3);
+    std::string line;
+    if (total_ > 0) {
+      int percent = static_cast<int>(std::min<int64_t>(100, bytes * 100 / total_));
+      int filled = percent / 5;
+      line = fmt::format("[{}{}] {:3d}%  ", std::string(filled, '#'), std::string(20 - filled, '-'),
+                         percent);
+    }
+    line += fmt::format("{} rows  {}  {}/s", FormatCount(rows), FormatBytes(bytes),
+                        FormatBytes(rate));
+    width_ = std::max(width_, line.size());
+    *out_ << '\r' << line << std::string(width_ - line.size(), ' ') << std::flush;
+    drawn_ = true;
+  }
+
+  void Clear() {
+    if (drawn_) *out_ << '\r' << std::string(width_, ' ') << '\r' << std::flush;
+    drawn_ = false;
+  }
+
+ private:
+  std::ostream* out_;
+  bool enabled_;
+  int64_t total_;
+  Clock::time_point start_;
+  Clock::time_point last_{};
+  size_t width_ = 0;
+  bool drawn_ = false;
+};
+
+// Keeps a table cell on one line: control characters are shown escaped.
+std::string EscapeCell(std::string text) {
+  if (text.find_first_of("\n\r\t") == std::string::npos) return text;
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Status AtLine(int64_t line, const Status& status) {
+  return Status(status.code(), fmt::format("line {}: {}", line, status.message()));
+}
+
+}  // namespace
+
+Status Produce(CommandContext& ctx, const ProduceOptions& options) {
+  STROM_ASSIGN_OR_RETURN(TablePath path, TablePath::Parse(options.table));
+  if (options.input_format != "json" && options.input_format != "csv") {
+    return MakeError(ErrorCode::kInvalidConfig, "--input-format must be json or csv, not '{}'",
+                     options.input_format);
+  }
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  int64_t total_bytes = 0;
+  if (!options.input.empty() && options.input != "-") {
+    file.open(options.input, std::ios::binary);
+    if (!file) {
+      return MakeError(ErrorCode::kInvalidConfig, "cannot open '{}': {}", options.input,
+                       std::strerror(errno));
+    }
+    struct stat st {};
+    if (::stat(options.input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total_bytes = st.st_size;
+    in = &file;
+  }
+
+  STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
+  STROM_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, conn->GetTable(path));
+  STROM_ASSIGN_OR_RETURN(std::unique_ptr<AppendWriter> writer, table->NewAppend().CreateWriter());
+  const Schema& schema = table->info().schema();
+  const std::vector<std::string> names = schema.ColumnNames();
+  const std::vector<DataType> types = schema.FieldTypes();
+
+  Progress progress(&ctx.out(), ctx.out_is_terminal() && !ctx.json(), total_bytes);
+  const Clock::time_point start = Clock::now();
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  Status input_error;
+
+  if (options.input_format == "json") {
+    std::string line;
+    int64_t line_number = 0;
+    while (!ctx.interrupted() && std::getline(*in, line)) {
+      ++line_number;
+      bytes += static_cast<int64_t>(line.size()) + 1;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      json object = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (object.is_discarded()) {
+        input_error = AtLine(line_number, Status(ErrorCode::kCorruptRecord, "not valid JSON"));
+        break;
+      }
+      Result<GenericRow> row = JsonObjectToRow(object, names, types);
+      if (!row.ok()) {
+        input_error = AtLine(line_number, row.status());
+        break;
+      }
+      Status appended = writer->Append(*row);
+      if (!appended.ok()) {
+        input_error = AtLine(line_number, appended);
+        break;
+      }
+      ++rows;
+      progress.Update(rows, bytes);
+    }
+  } else {
+    CsvReader reader(in);
+    std::vector<int> position(names.size(), -1);  // CSV field of each column
+    size_t expected_fields = names.size();
+    if (options.csv_header) {
+      Result<std::optional<std::vector<CsvField>>> header = reader.Next();
+      if (!header.ok()) return header.status();
+      if (*header) {
+        expected_fields = (*header)->size();
+        std::set<std::string> seen;
+        for (size_t i = 0; i < (*header)->size(); ++i) {
+          const std::string& name = (**header)[i].text;
+          auto it = std::find(names.begin(), names.end(), name);
+          if (it == names.end()) {
+            return AtLine(1, MakeError(ErrorCode::kCorruptRecord,
+                                       "header names '{}', which is not a column of {}", name,
+                                       path.ToString()));
+          }
+          if (!seen.insert(name).second) {
+            return AtLine(1, MakeError(ErrorCode::kCorruptRecord, "header names '{}' twice", name));
+          }
+          position[static_cast<size_t>(it - names.begin())] = static_cast<int>(i);
+        }
+      }
+    } else {
+      for (size_t i = 0; i < names.size(); ++i) position[i] = static_cast<int>(i);
+    }
+    while (!ctx.interrupted()) {
+      Result<std::optional<std::vector<CsvField>>> record = reader.Next();
+      if (!record.ok()) {
+        input_error = record.status();
+        break;
+      }
+      if (!*record) break;
+      bytes = reader.bytes_read();
+      const std::vector<CsvField>& fields = **record;
+      if (fields.size() == 1 && fields[0].text.empty() && !fields[0].quoted) continue;  // blank
+      if (fields.size() != expected_fields) {
+        input_error = AtLine(reader.line(),
+                             MakeError(ErrorCode::kCorruptRecord, "{} fields, expected {}",
+                                       fields.size(), expected_fields));
+        break;
+      }
+      GenericRow row(names.size());
+      for (size_t i = 0; i < names.size() && input_error.ok(); ++i) {
+        if (position[i] < 0) continue;  // not in the file: null
+        const CsvField& field = fields[static_cast<size_t>(position[i])];
+        if (!field.quoted && field.text.empty()) {
+          if (!types[i].nullable()) {
+            input_error = AtLine(reader.line(), MakeError(ErrorCode::kCorruptRecord,
+                                                          "column '{}' ({}): empty (null) value",
+                                                          names[i], types[i].ToString()));
+          }
+          continue;
+        }
+        Result<Datum> value = TextToDatum(field.text, types[i]);
+        if (!value.ok()) {
+          input_error = AtLine(reader.line(),
+                               Status(value.status().code(),
+                                      fmt::format("column '{}' ({}): {}", names[i],
+                                                  types[i].ToString(), value.status().message())));
+          continue;
+        }
+        row[i] = std::move(*value);
+      }
+      if (!input_error.ok()) break;
+      Status appended = writer->Append(row);
+      if (!appended.ok()) {
+        input_error = AtLine(reader.line(), appended);
+        break;
+      }
+      ++rows;
+      progress.Update(rows, bytes);
+    }
+  }
+
+  progress.Update(rows, bytes, /*force=*/true);
+  Status flushed = writer->Close();
+  progress.Clear();
+  double seconds = std::max(Seconds(Clock::now() - start), 1e-6);
+  AppendWriterStats stats = writer->stats();
+  int64_t written = stats.records_acked;
+  if (ctx.json()) {
+    ctx.out() << ordered_json{{"table", path.ToString()},
+                              {"rows", written},
+                              {"input_bytes", bytes},
+                              {"seconds", seconds},
+                              {"rows_per_second", written / seconds},
+                              {"bytes_sent", stats.bytes_sent},
+                              {"batches", stats.batches_sent},
+                              {"complete", input_error.ok() && flushed.ok() && !ctx.interrupted()}}
+                     .dump()
+              << '\n';
+  } else {
+    ctx.out() << fmt::format("Produced {} rows ({}) to {} in {:.2f} s: {} rows/s, {}/s{}\n",
+                             FormatCount(written), FormatBytes(static_cast<double>(bytes)),
+                             path.ToString(), seconds,
+                             FormatCount(static_cast<int64_t>(written / seconds)),
+                             FormatBytes(bytes / seconds),
+                             input_error.ok() && !ctx.interrupted() ? "" : " (stopped early)");
+  }
+  if (!input_error.ok()) return input_error;
+  return flushed;
+}
+
+namespace {
+
+/// Where `--from` says to start: an offset or an OffsetSpec.
+struct StartPosition {
+  std::optional<int64_t> offset;
+  OffsetSpec spec;
+};
+
+Result<StartPosition> ParseFrom(const std::string& from) {
+  StartPosition start;
+  std::string lower = from;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "earliest") {
+    start.spec = OffsetSpec::Earliest();
+    return start;
+  }
+  if (lower == "latest") {
+    start.spec = OffsetSpec::Latest();
+    return start;
+  }
+  if (!from.empty() && from.find_first_not_of("0123456789") == std::string::npos) {
+    start.offset = std::stoll(from);
+    return start;
+  }
+  std::string text = from;
+  if (!text.empty() && text[0] == '@') {
+    Result<Datum> millis = TextToDatum(text.substr(1), DataType::BigInt());
+    if (!millis.ok()) {
+      return MakeError(ErrorCode::kInvalidConfig, "--from {}: expected @EPOCH_MILLIS", from);
+    }
+    start.spec = OffsetSpec::Timestamp(millis->as<int64_t>());
+    return start;
+  }
+  Result<Datum> ts = TextToDatum(text, DataType::TimestampLtz(3));
+  if (!ts.ok()) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "--from '{}' is not earliest, latest, an offset, @EPOCH_MILLIS or a "
+                     "timestamp (YYYY-MM-DD HH:MM:SS[.fff][Z|+HH:MM])",
+                     from);
+  }
+  start.spec = OffsetSpec::Timestamp(ts->as<TimestampValue>().millis);
+  return start;
+}
+
+}  // namespace
+
+Status Scan(CommandContext& ctx, const ScanOptions& options) {
+  STROM_ASSIGN_OR_RETURN(TablePath path, TablePath::Parse(options.table));
+  STROM_ASSIGN_OR_RETURN(StartPosition from, ParseFrom(options.from));
+  if (options.limit && *options.limit < 0) {
+    return MakeError(ErrorCode::kInvalidConfig, "--limit must not be negative");
+  }
+  STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
+  STROM_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, conn->GetTable(path));
+  TableScan scan = table->NewScan();
+  if (!options.columns.empty()) {
+    STROM_ASSIGN_OR_RETURN(std::vector<std::string> columns, ParseNameList(options.columns));
+    scan.ProjectByName(std::move(columns));
+  }
+  STROM_ASSIGN_OR_RETURN(std::unique_ptr<LogScanner> scanner, scan.CreateLogScanner());
+
+  std::vector<BucketId> buckets;
+  for (int32_t b : options.buckets) {
+    if (b < 0 || b >= table->info().num_buckets()) {
+      return MakeError(ErrorCode::kUnknownTableOrBucket, "table {} has no bucket {} (it has {})",
+                       path.ToString(), b, table->info().num_buckets());
+    }
+    buckets.emplace_back(b);
+  }
+  if (buckets.empty()) {
+    for (int32_t b = 0; b < table->info().num_buckets(); ++b) buckets.emplace_back(b);
+  }
+
+  auto admin = conn->GetAdmin();
+  // Without --follow the scan ends at the high watermark each bucket had when it started.
+  std::map<BucketId, LogOffset> stop;
+  if (!options.follow) {
+    STROM_ASSIGN_OR_RETURN(stop, admin->ListOffsets(path, buckets, OffsetSpec::Latest()));
+  }
+  std::map<BucketId, LogOffset> starts;
+  if (from.offset) {
+    for (BucketId b : buckets) starts[b] = LogOffset(*from.offset);
+  } else if (from.spec.kind == OffsetSpec::Kind::kLatest && !options.follow) {
+    starts = stop;
+  } else {
+    STROM_ASSIGN_OR_RETURN(starts, admin->ListOffsets(path, buckets, from.spec));
+  }
+  std::set<BucketId> open;
+  for (BucketId b : buckets) {
+    if (!options.follow && starts[b] >= stop[b]) continue;
+    STROM_RETURN_IF_ERROR(scanner->Subscribe(b, starts[b].value()));
+    open.insert(b);
+  }
+
+  const std::vector<std::string>& names = scanner->column_names();
+  const std::vector<DataType>& types = scanner->column_types();
+  std::vector<std::string> headers = {"bucket", "offset", "op"};
+  headers.insert(headers.end(), names.begin(), names.end());
+  TablePrinter printer(headers);
+  int64_t printed = 0;
+  const int64_t limit = options.limit.value_or(INT64_MAX);
+
+  while (!open.empty() && printed < limit && !ctx.interrupted()) {
+    STROM_ASSIGN_OR_RETURN(ScanRecords records, scanner->Poll(options.poll_timeout));
+    // Human output buffers the first rows (up to kWidthRows, or with --follow the first
+    // poll) to fix the column widths, then streams.
+    constexpr int64_t kWidthRows = 1000;
+    const bool buffering = !ctx.json() && !printer.started();
+    for (const ScanRecord& record : records) {
+      if (printed >= limit) break;
+      if (!options.follow && record.offset >= stop[record.bucket]) continue;
+      ++printed;
+      if (ctx.json()) {
+        ordered_json row = ordered_json::object();
+        for (size_t i = 0; i < names.size(); ++i) row[names[i]] = DatumToJson(record.row[i], types[i]);
+        ctx.out() << ordered_json{{"bucket", record.bucket.value()},
+                                  {"offset", record.offset.value()},
+                                  {"timestamp", record.timestamp.value()},
+                                  {"change_type", ChangeTypeShortName(record.change_type)},
+                                  {"row", std::move(row)}}
+                         .dump()
+                  << '\n';
+        continue;
+      }
+      std::vector<std::string> cells = {std::to_string(record.bucket.value()),
+                                        std::to_string(record.offset.value()),
+                                        std::string(ChangeTypeShortName(record.change_type))};
+      for (size_t i = 0; i < names.size(); ++i) {
+        cells.push_back(EscapeCell(FormatDatum(types[i], record.row[i])));
+      }
+      if (buffering) {
+        printer.AddRow(std::move(cells));
+      } else {
+        printer.StreamRow(ctx.out(), cells);
+      }
+    }
+    if (buffering && (options.follow || printed >= kWidthRows)) printer.Print(ctx.out());
+    if (options.follow) {
+      ctx.out().flush();
+      continue;
+    }
+    std::map<BucketId, LogOffset> positions = scanner->Positions();
+    for (auto it = open.begin(); it != open.end();) {
+      auto pos = positions.find(*it);
+      if (pos != positions.end() && pos->second >= stop[*it]) {
+        it = open.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (!ctx.json()) {
+    printer.Print(ctx.out());  // the header, when nothing was printed
+    ctx.out() << "(" << FormatCount(printed) << " row" << (printed == 1 ? "" : "s") << ")\n";
+  }
+  return Status::OK();
+}
+
+}  // namespace strom::cli
