@@ -15,15 +15,11 @@ Result<LogConfig> LogConfig::FromConfiguration(const config::Configuration& conf
   c.writer_id_expiration_time = conf.Get(config::kWriterIdExpirationTime);
   c.writer_id_expiration_check_interval = conf.Get(config::kWriterIdExpirationCheckInterval);
   c.ttl = conf.Get(config::kTableLogTtl);
-  if (auto raw = conf.GetRaw(kSegmentRollTimeKey)) {
-    STROM_ASSIGN_OR_RETURN(c.segment_roll_time, config::ParseDuration(*raw));
-  }
-  if (auto raw = conf.GetRaw(kRetentionSizeKey)) {
-    if (*raw == "-1") {
-      c.retention_bytes = -1;
-    } else {
-      STROM_ASSIGN_OR_RETURN(c.retention_bytes, config::ParseMemorySize(*raw));
-    }
+  c.segment_roll_time = conf.Get(config::kLogSegmentRollTime);
+  if (conf.GetRaw(config::kTableLogRetentionSize.key()).value_or("").empty()) {
+    c.retention_bytes = -1;
+  } else {
+    c.retention_bytes = conf.Get(config::kTableLogRetentionSize);
   }
   STROM_RETURN_IF_ERROR(c.Validate());
   return c;

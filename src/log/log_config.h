@@ -9,11 +9,6 @@
 
 namespace strom::log {
 
-/// Option keys Strom adds on top of Fluss 0.9.1 (Fluss has no equivalent). They are read from
-/// the same configuration as the Fluss options; see src/log/README.md.
-inline constexpr std::string_view kSegmentRollTimeKey = "log.segment.roll-time";
-inline constexpr std::string_view kRetentionSizeKey = "table.log.retention-size";
-
 /// Everything a LogTablet is configured with. Defaults are Fluss 0.9.1's.
 struct LogConfig {
   /// `log.segment.file-size`: the active segment rolls before an append would take it past

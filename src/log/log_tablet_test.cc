@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "common/config/options.h"
 #include "common/crc32c.h"
 #include "log/fs/fault_injection_file_system.h"
 #include "log/fs/posix_file_system.h"
@@ -587,8 +588,8 @@ TEST_F(LogTabletTest, ConfigValidation) {
   config::Configuration conf;
   ASSERT_TRUE(conf.Set("log.segment.file-size", "2mb").ok());
   ASSERT_TRUE(conf.Set("log.index.interval-size", "8kb").ok());
-  ASSERT_TRUE(conf.Set(kSegmentRollTimeKey, "1 h").ok());
-  ASSERT_TRUE(conf.Set(kRetentionSizeKey, "1gb").ok());
+  ASSERT_TRUE(conf.Set(config::kLogSegmentRollTime.key(), "1 h").ok());
+  ASSERT_TRUE(conf.Set(config::kTableLogRetentionSize.key(), "1gb").ok());
   auto parsed = LogConfig::FromConfiguration(conf);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->segment_file_size, 2 << 20);

@@ -80,6 +80,9 @@ namespace strom::config {
   /* Log storage */                                                                           \
   X(kLogSegmentFileSize, int64_t, "log.segment.file-size", kMemorySize, "1024m",              \
     "Size at which the active log segment is rolled.", "")                                    \
+  X(kLogSegmentRollTime, Duration, "log.segment.roll-time", kDuration, "7 d",                 \
+    "Strom extension: age after which the active segment is rolled even if not full, so "    \
+    "retention can reach quiet buckets.", "")                                                 \
   X(kLogIndexFileSize, int64_t, "log.index.file-size", kMemorySize, "10m",                    \
     "Preallocated size of offset and time index files.", "")                                  \
   X(kLogIndexIntervalSize, int64_t, "log.index.interval-size", kMemorySize, "4k",             \
@@ -166,6 +169,9 @@ namespace strom::config {
     "Key encoding version of a primary-key table; new tables get 2.", "")                     \
   X(kTableLogTtl, Duration, "table.log.ttl", kDuration, "7 d",                                \
     "Age after which log segments are deleted.", "")                                          \
+  X(kTableLogRetentionSize, int64_t, "table.log.retention-size", kMemorySize, "",            \
+    "Strom extension: bytes of log kept per bucket before old segments are deleted; unset "  \
+    "keeps everything up to table.log.ttl.", "")                                              \
   X(kTableLogTieredLocalSegments, int32_t, "table.log.tiered.local-segments", kInt, "2",      \
     "Segments kept locally once they are copied to remote storage.", "")                      \
   X(kTableMergeEngine, std::string, "table.merge-engine", kEnum, "",                          \
