@@ -1,0 +1,275 @@
+// KvTablet throughput on the local disk (/tmp): PutKv of 10-column rows over 1M keys (each
+// batch of 1,000 rows is merged, logged as an ARROW (ZSTD) or COMPACTED changelog, committed
+// and flushed to RocksDB, as a single replica does), point lookups in batches of 128 keys
+// (the Java client's lookup batch size), and the raw RocksDB puts and gets of the same keys
+// and values: the local limit the KV path is measured against.
+
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+
+#include "kv/kv_tablet.h"
+#include "kv/rocksdb_store.h"
+#include "log/log_tablet.h"
+#include "record/compacted_row.h"
+#include "record/key_encoder.h"
+#include "record/kv_record_batch.h"
+#include "record/value_record.h"
+
+namespace strom::kv {
+namespace {
+
+using record::DataType;
+using record::Datum;
+using record::GenericRow;
+
+constexpr int64_t kKeys = 1000000;
+constexpr int kBatchRows = 1000;
+constexpr int kLookupBatch = 128;
+
+class BenchDir {
+ public:
+  BenchDir() {
+    std::string pattern = "/tmp/strom-kv-bench-XXXXXX";
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~BenchDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+record::Schema TenColumns() {
+  return *record::Schema::Builder()
+              .AddColumn("id", DataType::Int())
+              .AddColumn("a", DataType::BigInt())
+              .AddColumn("b", DataType::BigInt())
+              .AddColumn("c", DataType::BigInt())
+              .AddColumn("d", DataType::BigInt())
+              .AddColumn("s1", DataType::String())
+              .AddColumn("s2", DataType::String())
+              .AddColumn("s3", DataType::String())
+              .AddColumn("x", DataType::Double())
+              .AddColumn("y", DataType::Double())
+              .PrimaryKey({"id"})
+              .Build();
+}
+
+GenericRow MakeRow(int32_t id, uint64_t salt) {
+  int64_t v = static_cast<int64_t>(salt);
+  return GenericRow{Datum(id),
+                    Datum(v),
+                    Datum(v * 3),
+                    Datum(v ^ 0x5555),
+                    Datum(int64_t{id} * 1000),
+                    Datum("name-" + std::to_string(id)),
+                    Datum("city-" + std::to_string(salt % 977)),
+                    Datum("tag-" + std::to_string(salt % 31)),
+                    Datum(static_cast<double>(salt) * 0.5),
+                    Datum(static_cast<double>(id) / 7)};
+}
+
+// Encodes the key and stored-value-free row of `row` the way a client does.
+struct Encoders {
+  Encoders()
+      : schema(TenColumns()),
+        codec(schema.FieldTypes()),
+        keys(*record::KeyEncoder::Create(record::KeyEncoding::kCompacted, schema.RowType(),
+                                          {"id"})) {}
+  record::Schema schema;
+  record::CompactedRowCodec codec;
+  std::unique_ptr<record::KeyEncoder> keys;
+};
+
+ByteBuffer MakeKvBatch(Encoders& e, std::mt19937_64& rng, int rows) {
+  ByteBuffer out;
+  record::KvRecordBatchBuilder builder(&out, record::KvBatchParams{});
+  ByteBuffer key;
+  ByteBuffer value;
+  for (int i = 0; i < rows; ++i) {
+    GenericRow row = MakeRow(static_cast<int32_t>(rng() % kKeys), rng());
+    key.clear();
+    value.clear();
+    (void)e.keys->Encode(row, &key);
+    (void)e.codec.Encode(row, &value);
+    (void)builder.AppendUpsert(key, value);
+  }
+  builder.Finish();
+  return out;
+}
+
+// A LogTablet + KvTablet pair in a temporary directory.
+struct Tablet {
+  explicit Tablet(const std::string& log_format) {
+    log::LogTabletOptions log_options;
+    log_options.dir = dir.path() + "/log-0";
+    log_options.config.segment_file_size = 256LL << 20;
+    log_options.is_changelog = true;
+    log = *log::LogTablet::Open(log_options);
+    KvTabletOptions options;
+    options.dir = dir.path() + "/kv-0";
+    options.table.table_id = TableId(1);
+    options.table.properties = {{"table.log.format", log_format}};
+    options.schemas = SchemaSet(SchemaId(0), TenColumns());
+    options.log = log.get();
+    kv = *KvTablet::Open(options);
+  }
+  ~Tablet() {
+    (void)kv->Close();
+    (void)log->Close();
+  }
+  Status Put(ByteView batch) {
+    auto result = kv->PutAsLeader(batch);
+    if (!result.ok()) return result.status();
+    STROM_RETURN_IF_ERROR(log->UpdateHighWatermark(log->log_end_offset()));
+    return kv->FlushUpTo(log->high_watermark());
+  }
+
+  BenchDir dir;
+  std::unique_ptr<log::LogTablet> log;
+  std::unique_ptr<KvTablet> kv;
+};
+
+void BM_KvUpsert(benchmark::State& state, const std::string& log_format) {
+  Encoders e;
+  Tablet t(log_format);
+  std::mt19937_64 rng(42);
+  // Pre-built batches (the request decoding a server does is not what is measured here).
+  std::vector<ByteBuffer> batches;
+  for (int i = 0; i < 64; ++i) batches.push_back(MakeKvBatch(e, rng, kBatchRows));
+  size_t next = 0;
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    const ByteBuffer& batch = batches[next++ % batches.size()];
+    Status st = t.Put(batch);
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+    bytes += static_cast<int64_t>(batch.size());
+  }
+  state.SetItemsProcessed(state.iterations() * kBatchRows);
+  state.SetBytesProcessed(bytes);
+}
+BENCHMARK_CAPTURE(BM_KvUpsert, arrow_zstd, std::string("ARROW"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_KvUpsert, compacted, std::string("COMPACTED"))
+    ->Unit(benchmark::kMillisecond);
+
+// One KvTablet loaded with all 1M keys, shared by the lookup benchmark.
+Tablet& LoadedTablet() {
+  static Tablet* t = [] {
+    auto* tablet = new Tablet("COMPACTED");
+    Encoders e;
+    for (int64_t first = 0; first < kKeys; first += 10000) {
+      ByteBuffer out;
+      record::KvRecordBatchBuilder builder(&out, record::KvBatchParams{});
+      ByteBuffer key;
+      ByteBuffer value;
+      for (int64_t id = first; id < first + 10000; ++id) {
+        GenericRow row = MakeRow(static_cast<int32_t>(id), static_cast<uint64_t>(id));
+        key.clear();
+        value.clear();
+        (void)e.keys->Encode(row, &key);
+        (void)e.codec.Encode(row, &value);
+        (void)builder.AppendUpsert(key, value);
+      }
+      builder.Finish();
+      (void)tablet->Put(out);
+    }
+    (void)tablet->kv->TakeCheckpoint();  // flushes the memtables, as a running server would
+    return tablet;
+  }();
+  return *t;
+}
+
+std::vector<ByteBuffer> RandomKeys(Encoders& e, std::mt19937_64& rng, int n) {
+  std::vector<ByteBuffer> keys;
+  for (int i = 0; i < n; ++i) {
+    GenericRow row(10);
+    row[0] = Datum(static_cast<int32_t>(rng() % kKeys));
+    keys.push_back(*e.keys->Encode(row));
+  }
+  return keys;
+}
+
+void BM_KvLookup(benchmark::State& state) {
+  Tablet& t = LoadedTablet();
+  Encoders e;
+  std::mt19937_64 rng(7);
+  std::vector<std::vector<ByteBuffer>> batches;
+  for (int i = 0; i < 256; ++i) batches.push_back(RandomKeys(e, rng, kLookupBatch));
+  size_t next = 0;
+  for (auto _ : state) {
+    const auto& keys = batches[next++ % batches.size()];
+    std::vector<ByteView> views(keys.begin(), keys.end());
+    auto values = t.kv->Lookup(views);
+    if (!values.ok() || !(*values)[0]) {
+      state.SkipWithError("lookup failed or missed");
+      break;
+    }
+    benchmark::DoNotOptimize(values);
+  }
+  state.SetItemsProcessed(state.iterations() * kLookupBatch);
+}
+BENCHMARK(BM_KvLookup);
+
+// The same keys and stored values written and read straight through RocksDB.
+void BM_RocksDbPut(benchmark::State& state) {
+  BenchDir dir;
+  auto store = *RocksDbStore::Open(dir.path() + "/db", RocksDbOptions{});
+  Encoders e;
+  std::mt19937_64 rng(42);
+  RocksDbWriteBatch batch;
+  ByteBuffer key;
+  ByteBuffer value;
+  for (auto _ : state) {
+    for (int i = 0; i < kBatchRows; ++i) {
+      GenericRow row = MakeRow(static_cast<int32_t>(rng() % kKeys), rng());
+      key.clear();
+      value.clear();
+      (void)e.keys->Encode(row, &key);
+      record::AppendEncodedValue(SchemaId(0), ByteView(), &value);
+      (void)e.codec.Encode(row, &value);
+      batch.Put(key, value);
+    }
+    Status st = store->Write(&batch);
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kBatchRows);
+}
+BENCHMARK(BM_RocksDbPut)->Unit(benchmark::kMillisecond);
+
+void BM_RocksDbMultiGet(benchmark::State& state) {
+  // Reads the RocksDB instance the loaded tablet wrote (same keys, values and options).
+  Tablet& t = LoadedTablet();
+  (void)t.kv->Close();
+  Encoders e;
+  std::mt19937_64 rng(7);
+  auto store = *RocksDbStore::Open(t.dir.path() + "/kv-0/db", RocksDbOptions{});
+  std::vector<std::vector<ByteBuffer>> batches;
+  for (int i = 0; i < 256; ++i) batches.push_back(RandomKeys(e, rng, kLookupBatch));
+  size_t next = 0;
+  for (auto _ : state) {
+    const auto& keys = batches[next++ % batches.size()];
+    std::vector<ByteView> views(keys.begin(), keys.end());
+    auto values = store->MultiGet(views);
+    benchmark::DoNotOptimize(values);
+  }
+  state.SetItemsProcessed(state.iterations() * kLookupBatch);
+}
+BENCHMARK(BM_RocksDbMultiGet);
+
+}  // namespace
+}  // namespace strom::kv
