@@ -4,8 +4,7 @@
 set(STROM_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 flags false positives in std::variant / std::optional moves at -O2.
-  list(APPEND STROM_WARNINGS -Wno-maybe-uninitialized -Wno-array-bounds -Wno-stringop-overflow
-    -Wno-dangling-pointer)
+  list(APPEND STROM_WARNINGS -Wno-maybe-uninitialized -Wno-array-bounds -Wno-stringop-overflow)
 endif()
 
 # strom_add_library(<comp> [DEPS ...] [PRIVATE_DEPS ...])

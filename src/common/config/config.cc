@@ -78,10 +78,12 @@ std::string_view TypeName(OptionType type) {
 
 void Flatten(const YAML::Node& node, const std::string& prefix,
              std::vector<std::pair<std::string, std::string>>* out) {
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    std::string key = it->first.as<std::string>();
+  for (const auto& entry : node) {
+    // yaml-cpp iterators hand out temporaries: copy the nodes (cheap handles) before use.
+    const YAML::Node key_node = entry.first;
+    const YAML::Node value = entry.second;
+    std::string key = key_node.as<std::string>();
     std::string full = prefix.empty() ? key : prefix + "." + key;
-    const YAML::Node& value = it->second;
     if (value.IsMap()) {
       Flatten(value, full, out);
     } else if (value.IsSequence()) {
