@@ -85,6 +85,13 @@ void CoordinatorService::Register(rpc::Dispatcher& d) {
       [this](rpc::RequestContext, proto::GetFileSystemSecurityTokenRequest r) {
         return GetFileSystemSecurityToken(std::move(r));
       });
+  d.Handle<ApiKey::kGetLatestKvSnapshots>(
+      [this](rpc::RequestContext, proto::GetLatestKvSnapshotsRequest r) {
+        return GetLatestKvSnapshots(std::move(r));
+      });
+  d.Handle<ApiKey::kGetLakeSnapshot>([this](rpc::RequestContext, proto::GetLakeSnapshotRequest r) {
+    return GetLakeSnapshot(std::move(r));
+  });
 }
 
 // ---- databases ----
@@ -409,6 +416,25 @@ CoordinatorService::GetFileSystemSecurityToken(proto::GetFileSystemSecurityToken
   resp.set_schema("file");
   resp.set_token("");
   co_return resp;
+}
+
+Task<Result<proto::GetLatestKvSnapshotsResponse>> CoordinatorService::GetLatestKvSnapshots(
+    proto::GetLatestKvSnapshotsRequest req) {
+  TablePath path = ToTablePath(req.table_path());
+  STROM_CO_ASSIGN_OR_RETURN(metadata::TableInfo info, co_await RequireTable(path));
+  co_return MakeError(ErrorCode::kNonPrimaryKeyTable,
+                      "Table '{}' is not a primary key table, so it doesn't have any kv "
+                      "snapshots.",
+                      info.path);
+}
+
+Task<Result<proto::GetLakeSnapshotResponse>> CoordinatorService::GetLakeSnapshot(
+    proto::GetLakeSnapshotRequest req) {
+  TablePath path = ToTablePath(req.table_path());
+  STROM_CO_ASSIGN_OR_RETURN(metadata::TableInfo info, co_await RequireTable(path));
+  co_return MakeError(ErrorCode::kLakeSnapshotNotExist,
+                      "Lake table snapshot doesn't exist for table: {}, table id: {}", info.path,
+                      info.table_id);
 }
 
 }  // namespace strom::coordinator

@@ -16,8 +16,8 @@ namespace strom::coordinator {
 
 /// The coordinator's RPC handlers (Fluss `CoordinatorService` plus the read-only admin apis
 /// of `RpcServiceBase`): database and table DDL with Fluss's validation and error codes,
-/// schema lookups, cluster metadata, and the file-system security token of a cluster without
-/// remote storage.
+/// schema lookups, cluster metadata, the file-system security token of a cluster without
+/// remote storage, and the KV-snapshot / lake-snapshot lookups of a cluster that has neither.
 ///
 /// Not (yet) supported, answered with a clear error: partitioned tables and primary-key
 /// tables (CreateTable fails with INVALID_TABLE_EXCEPTION until Strom has partitions and a
@@ -60,6 +60,11 @@ class CoordinatorService {
       proto::ListPartitionInfosRequest req);
   Task<Result<proto::GetFileSystemSecurityTokenResponse>> GetFileSystemSecurityToken(
       proto::GetFileSystemSecurityTokenRequest req);
+  /// No primary-key tables yet: every existing table answers NON_PRIMARY_KEY_TABLE_EXCEPTION.
+  Task<Result<proto::GetLatestKvSnapshotsResponse>> GetLatestKvSnapshots(
+      proto::GetLatestKvSnapshotsRequest req);
+  /// No data lake: every existing table answers LAKE_SNAPSHOT_NOT_EXIST.
+  Task<Result<proto::GetLakeSnapshotResponse>> GetLakeSnapshot(proto::GetLakeSnapshotRequest req);
 
  private:
   Task<Result<metadata::TableInfo>> RequireTable(metadata::TablePath path);

@@ -300,6 +300,17 @@ TEST_F(LocalServerTest, MetadataListsNodesAndBucketLeaders) {
   *req.add_table_path() = Path("db", "missing");
   EXPECT_EQ(Call<ApiKey::kGetMetadata>(req).status().code(), ErrorCode::kTableNotExist);
 
+  proto::GetLakeSnapshotRequest lake;
+  *lake.mutable_table_path() = Path("db", "t");
+  EXPECT_EQ(Call<ApiKey::kGetLakeSnapshot>(lake).status().code(),
+            ErrorCode::kLakeSnapshotNotExist);
+  proto::GetLatestKvSnapshotsRequest kv;
+  *kv.mutable_table_path() = Path("db", "t");
+  EXPECT_EQ(Call<ApiKey::kGetLatestKvSnapshots>(kv).status().code(),
+            ErrorCode::kNonPrimaryKeyTable);
+  *kv.mutable_table_path() = Path("db", "missing");
+  EXPECT_EQ(Call<ApiKey::kGetLatestKvSnapshots>(kv).status().code(), ErrorCode::kTableNotExist);
+
   proto::GetFileSystemSecurityTokenRequest token_req;
   auto token = Call<ApiKey::kGetFileSystemSecurityToken>(token_req);
   ASSERT_TRUE(token.ok());
