@@ -84,7 +84,7 @@ struct Encoders {
       : schema(TenColumns()),
         codec(schema.FieldTypes()),
         keys(*record::KeyEncoder::Create(record::KeyEncoding::kCompacted, schema.RowType(),
-                                          {"id"})) {}
+                                         {"id"})) {}
   record::Schema schema;
   record::CompactedRowCodec codec;
   std::unique_ptr<record::KeyEncoder> keys;
@@ -161,8 +161,7 @@ void BM_KvUpsert(benchmark::State& state, const std::string& log_format) {
   state.SetBytesProcessed(bytes);
 }
 BENCHMARK_CAPTURE(BM_KvUpsert, arrow_zstd, std::string("ARROW"))->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_KvUpsert, compacted, std::string("COMPACTED"))
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_KvUpsert, compacted, std::string("COMPACTED"))->Unit(benchmark::kMillisecond);
 
 // One KvTablet loaded with all 1M keys, shared by the lookup benchmark.
 Tablet& LoadedTablet() {

@@ -5,8 +5,8 @@ namespace strom::kv {
 Result<int64_t> AutoIncrementAllocator::NextValue() {
   if (next_ > end_) {
     if (counter_ == nullptr) {
-      return MakeError(ErrorCode::kUnknownServerError,
-                       "no id counter for auto-increment column {}", column_name_);
+      return MakeError(ErrorCode::kUnknownServerError, "no id counter for auto-increment column {}",
+                       column_name_);
     }
     auto start = counter_->GetAndAdd(cache_size_);
     if (!start.ok()) {
@@ -21,8 +21,7 @@ Result<int64_t> AutoIncrementAllocator::NextValue() {
   int64_t id = next_++;
   if (id > max_value_) {
     return MakeError(ErrorCode::kUnknownServerError,
-                     "Reached maximum value of sequence \"<{}>\" ({}).", column_name_,
-                     max_value_);
+                     "Reached maximum value of sequence \"<{}>\" ({}).", column_name_, max_value_);
   }
   return id;
 }

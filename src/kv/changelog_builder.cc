@@ -13,8 +13,9 @@ Status ChangelogBuilder::Reset(const SchemaInfo& latest) {
   row_ends_.clear();
   if (config_.log_format == LogFormat::kArrow) {
     if (arrow_writer_ == nullptr || arrow_schema_id_ != latest.id) {
-      STROM_ASSIGN_OR_RETURN(arrow_writer_, record::arrow::ArrowBatchWriter::Create(
-                                                latest.schema->RowType(), config_.arrow_compression));
+      STROM_ASSIGN_OR_RETURN(arrow_writer_,
+                             record::arrow::ArrowBatchWriter::Create(latest.schema->RowType(),
+                                                                     config_.arrow_compression));
       arrow_schema_id_ = latest.id;
     }
     arrow_writer_->Clear();
@@ -41,7 +42,8 @@ Status ChangelogBuilder::Append(record::ChangeType type, const KvValue& value) {
       if (same_format && value.encoded && value.schema_id == latest_->id) {
         rows_.append(value.encoded->data(), value.encoded->size());
       } else if (config_.log_format == LogFormat::kCompacted) {
-        STROM_RETURN_IF_ERROR(record::AppendCompactedRow(latest_->types, Padded(value.row), &rows_));
+        STROM_RETURN_IF_ERROR(
+            record::AppendCompactedRow(latest_->types, Padded(value.row), &rows_));
       } else {
         STROM_RETURN_IF_ERROR(record::AppendIndexedRow(latest_->types, Padded(value.row), &rows_));
       }

@@ -44,8 +44,8 @@ class ChangelogBuilder {
   std::unique_ptr<record::arrow::ArrowBatchWriter> arrow_writer_;
   SchemaId arrow_schema_id_{-1};
   std::vector<record::ChangeType> change_types_;
-  ByteBuffer rows_;                   // INDEXED / COMPACTED: encoded rows back to back
-  std::vector<size_t> row_ends_;      // end of each row in rows_
+  ByteBuffer rows_;               // INDEXED / COMPACTED: encoded rows back to back
+  std::vector<size_t> row_ends_;  // end of each row in rows_
   record::GenericRow padded_;
 };
 

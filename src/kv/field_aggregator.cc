@@ -14,8 +14,8 @@ namespace strom::kv {
 namespace {
 
 using record::AggFunctionType;
-using record::Datum;
 using record::DataType;
+using record::Datum;
 using record::DecimalValue;
 using record::TimestampValue;
 using record::TypeRoot;
@@ -28,7 +28,9 @@ __int128 Pow10(int n) {
   return v;
 }
 
-u128 Magnitude(__int128 v) { return v < 0 ? static_cast<u128>(-(v + 1)) + 1 : static_cast<u128>(v); }
+u128 Magnitude(__int128 v) {
+  return v < 0 ? static_cast<u128>(-(v + 1)) + 1 : static_cast<u128>(v);
+}
 
 // A decimal result that must fit DECIMAL(precision, _): the value, or null when it has more
 // digits than the precision allows (Java's Decimal.fromBigDecimal returns null then).
@@ -91,8 +93,8 @@ T WrapMul(T a, T b) {
   using U = std::make_unsigned_t<T>;
   // Promote to at least unsigned int so that uint8/uint16 products do not turn signed.
   using W = std::conditional_t<(sizeof(U) < sizeof(unsigned)), unsigned, U>;
-  return static_cast<T>(static_cast<U>(static_cast<W>(static_cast<U>(a)) *
-                                       static_cast<W>(static_cast<U>(b))));
+  return static_cast<T>(
+      static_cast<U>(static_cast<W>(static_cast<U>(a)) * static_cast<W>(static_cast<U>(b))));
 }
 
 // Java's Float.compare / Double.compare: -0.0 < 0.0, NaN above everything, NaN == NaN.

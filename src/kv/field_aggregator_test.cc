@@ -34,9 +34,9 @@ TEST(FieldAggregatorTest, SumAndProductWrapLikeJava) {
   EXPECT_EQ(Agg(AggFunctionType::kProduct, DataType::SmallInt(), Datum(int16_t{300}),
                 Datum(int16_t{300})),
             Datum(static_cast<int16_t>(90000)));
-  EXPECT_EQ(Agg(AggFunctionType::kProduct, DataType::BigInt(), Datum(int64_t{-3}),
-                Datum(int64_t{5})),
-            Datum(int64_t{-15}));
+  EXPECT_EQ(
+      Agg(AggFunctionType::kProduct, DataType::BigInt(), Datum(int64_t{-3}), Datum(int64_t{5})),
+      Datum(int64_t{-15}));
   EXPECT_EQ(Agg(AggFunctionType::kSum, DataType::Double(), Datum(1.5), Datum(2.25)), Datum(3.75));
   // Null on either side keeps the other side.
   EXPECT_EQ(Agg(AggFunctionType::kSum, DataType::Int(), Datum(), Datum(4)), Datum(4));
@@ -75,14 +75,14 @@ TEST(FieldAggregatorTest, MaxMinCompareLikeJava) {
   EXPECT_EQ(Agg(AggFunctionType::kMax, DataType::Int(), Datum(3), Datum(9)), Datum(9));
   EXPECT_EQ(Agg(AggFunctionType::kMin, DataType::Int(), Datum(3), Datum(9)), Datum(3));
   double nan = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_TRUE(std::isnan(Agg(AggFunctionType::kMax, DataType::Double(), Datum(1.0), Datum(nan))
-                             .as<double>()));
+  EXPECT_TRUE(std::isnan(
+      Agg(AggFunctionType::kMax, DataType::Double(), Datum(1.0), Datum(nan)).as<double>()));
   EXPECT_EQ(Agg(AggFunctionType::kMin, DataType::Double(), Datum(0.0), Datum(-0.0)), Datum(-0.0));
   // Unsigned byte order: "\xc3\xa9" (é) sorts after "z".
   EXPECT_EQ(Agg(AggFunctionType::kMax, DataType::String(), Datum("z"), Datum("\xc3\xa9")),
             Datum("\xc3\xa9"));
-  EXPECT_EQ(Agg(AggFunctionType::kMax, DataType::Timestamp(6),
-                record::TimestampValue{5, 10}, record::TimestampValue{5, 9}),
+  EXPECT_EQ(Agg(AggFunctionType::kMax, DataType::Timestamp(6), record::TimestampValue{5, 10},
+                record::TimestampValue{5, 9}),
             Datum(record::TimestampValue{5, 10}));
   EXPECT_EQ(Agg(AggFunctionType::kMin, DataType::Int(), Datum(), Datum(2)), Datum(2));
   EXPECT_EQ(FieldAggregator::Create(AggFunction{AggFunctionType::kMax, {}}, DataType::Boolean())
@@ -137,8 +137,8 @@ TEST(FieldAggregatorTest, Rbm32UnionsPortableBitmaps) {
   ByteBuffer run_union = *RoaringBitmap32Union(java_run_567, RoaringBitmap32Serialize(small));
   EXPECT_EQ(static_cast<uint8_t>(run_union[0]), 0x3b);
   EXPECT_EQ(*RoaringBitmap32Values(run_union), (std::vector<uint32_t>{1, 2, 3, 5, 6, 7}));
-  ByteBuffer array_union = *RoaringBitmap32Union(RoaringBitmap32Serialize(small),
-                                                 RoaringBitmap32Serialize(std::vector<uint32_t>{3}));
+  ByteBuffer array_union = *RoaringBitmap32Union(
+      RoaringBitmap32Serialize(small), RoaringBitmap32Serialize(std::vector<uint32_t>{3}));
   EXPECT_EQ(static_cast<uint8_t>(array_union[0]), 0x3a);
   auto agg = FieldAggregator::Create(AggFunction{AggFunctionType::kRbm32, {}}, DataType::Bytes());
   EXPECT_EQ((*agg)->Agg(Datum("garbage"), Datum(RoaringBitmap32Serialize(a))).status().code(),

@@ -42,10 +42,10 @@ std::string KvCheckpointMetadata::ToJson() const {
   j["log_offset"] = log_offset.value();
   if (row_count) j["row_count"] = *row_count;
   if (auto_inc_range) {
-    j["auto_inc_id_range"] = nlohmann::ordered_json::array(
-        {{{"column_id", auto_inc_range->column_id},
-          {"start", auto_inc_range->start},
-          {"end", auto_inc_range->end}}});
+    j["auto_inc_id_range"] =
+        nlohmann::ordered_json::array({{{"column_id", auto_inc_range->column_id},
+                                        {"start", auto_inc_range->start},
+                                        {"end", auto_inc_range->end}}});
   }
   j["created_at"] = created_at.value();
   return j.dump();
@@ -114,15 +114,15 @@ Result<std::vector<KvCheckpointMetadata>> KvCheckpointStore::List() {
   for (const std::string& name : names) {
     auto id = ParseName(name);
     if (!id) continue;
-    auto bytes = fs_->ReadFile(log::JoinPath(log::JoinPath(dir_, name), std::string(kMetadataName)));
+    auto bytes =
+        fs_->ReadFile(log::JoinPath(log::JoinPath(dir_, name), std::string(kMetadataName)));
     if (!bytes.ok()) continue;
     auto metadata = KvCheckpointMetadata::FromJson(*bytes);
     if (!metadata.ok() || metadata->checkpoint_id != *id) continue;
     out.push_back(std::move(*metadata));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.checkpoint_id < b.checkpoint_id;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.checkpoint_id < b.checkpoint_id; });
   return out;
 }
 
@@ -137,8 +137,8 @@ Status KvCheckpointStore::Commit(const KvCheckpointMetadata& metadata) {
   std::string final_dir = log::JoinPath(dir_, Name(metadata.checkpoint_id));
   // RocksDB syncs the files it copies but hard links need their directory synced.
   STROM_RETURN_IF_ERROR(fs_->SyncDir(log::JoinPath(pending, "db")));
-  STROM_RETURN_IF_ERROR(fs_->WriteFileAtomically(
-      log::JoinPath(pending, std::string(kMetadataName)), metadata.ToJson()));
+  STROM_RETURN_IF_ERROR(fs_->WriteFileAtomically(log::JoinPath(pending, std::string(kMetadataName)),
+                                                 metadata.ToJson()));
   STROM_RETURN_IF_ERROR(fs_->DeleteRecursively(final_dir));
   STROM_RETURN_IF_ERROR(fs_->Rename(pending, final_dir));
   return fs_->SyncDir(dir_);

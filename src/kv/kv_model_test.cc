@@ -250,7 +250,8 @@ Datum ModelAgg(size_t column, const Datum& acc, const Datum& in) {
       return Datum(RoaringBitmap32Serialize(v));
     }
     case 15: {
-      __int128 sum = acc.as<record::DecimalValue>().unscaled + in.as<record::DecimalValue>().unscaled;
+      __int128 sum =
+          acc.as<record::DecimalValue>().unscaled + in.as<record::DecimalValue>().unscaled;
       if (sum >= 1000000 || sum <= -1000000) return Datum();  // beyond DECIMAL(6, 2)
       return Datum(record::DecimalValue{sum});
     }

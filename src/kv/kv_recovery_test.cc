@@ -1,10 +1,9 @@
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -125,10 +124,12 @@ TEST(KvRecoveryTest, KeepsNumRetainedCheckpointsAndLetsTheLogGo) {
   EXPECT_EQ((*list)[0].checkpoint_id, 3);
   EXPECT_EQ((*list)[0].log_offset, LogOffset(3));
   // A half-written checkpoint (crash before its rename) is ignored and removed.
-  std::filesystem::create_directories(h.root() + "/kv-0/checkpoints/chk-00000000000000000009.tmp/db");
+  std::filesystem::create_directories(h.root() +
+                                      "/kv-0/checkpoints/chk-00000000000000000009.tmp/db");
   h.Crash();
   STROM_ASSERT_OK(h.Open());
-  EXPECT_FALSE(std::filesystem::exists(h.root() + "/kv-0/checkpoints/chk-00000000000000000009.tmp"));
+  EXPECT_FALSE(
+      std::filesystem::exists(h.root() + "/kv-0/checkpoints/chk-00000000000000000009.tmp"));
   EXPECT_EQ(h.kv().recovered_record_count(), 0);
   EXPECT_EQ(h.State().size(), 4u);
   auto next = h.kv().TakeCheckpoint();

@@ -328,8 +328,8 @@ Result<KvTableConfig> KvTableConfig::Make(const record::Properties& properties,
       return BadValue("table.kv.format-version", *v);
     }
   }
-  STROM_ASSIGN_OR_RETURN(c.key_encoding, record::PrimaryKeyEncoding(lake, kv_format_version,
-                                                                    is_default_bucket_key));
+  STROM_ASSIGN_OR_RETURN(
+      c.key_encoding, record::PrimaryKeyEncoding(lake, kv_format_version, is_default_bucket_key));
   return c;
 }
 

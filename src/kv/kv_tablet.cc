@@ -65,15 +65,14 @@ Result<std::unique_ptr<KvTablet>> KvTablet::Open(KvTabletOptions options) {
 }
 
 Status KvTablet::BuildSchemaState() {
-  STROM_ASSIGN_OR_RETURN(schema_cache_,
-                         SchemaCache::Make(options_.schemas,
-                                           config_.merge_engine == MergeEngine::kAggregation));
+  STROM_ASSIGN_OR_RETURN(
+      schema_cache_,
+      SchemaCache::Make(options_.schemas, config_.merge_engine == MergeEngine::kAggregation));
   const record::Schema& latest = options_.schemas.latest();
   std::vector<std::string> key_names = options_.table.physical_primary_key;
   if (key_names.empty()) key_names = latest.primary_key();
-  STROM_ASSIGN_OR_RETURN(key_encoder_,
-                         record::KeyEncoder::Create(config_.key_encoding, latest.RowType(),
-                                                    key_names));
+  STROM_ASSIGN_OR_RETURN(
+      key_encoder_, record::KeyEncoder::Create(config_.key_encoding, latest.RowType(), key_names));
   const auto& auto_columns = latest.auto_increment_columns();
   if (!auto_columns.empty()) {
     size_t index = *latest.ColumnIndex(auto_columns.front());
@@ -84,8 +83,7 @@ Status KvTablet::BuildSchemaState() {
     }
     auto_increment_index_ = index;
     if (!auto_increment_) {
-      auto_increment_.emplace(column.id, column.name,
-                              column.type.root() == record::TypeRoot::kInt,
+      auto_increment_.emplace(column.id, column.name, column.type.root() == record::TypeRoot::kInt,
                               config_.auto_increment_cache_size, options_.auto_increment_counter);
     }
   } else if (auto_increment_) {
@@ -113,9 +111,8 @@ Status KvTablet::Recover() {
   if (!list.empty()) {
     const KvCheckpointMetadata& newest = list.back();
     if (newest.table_id != options_.table.table_id) {
-      return MakeError(ErrorCode::kKvStorage,
-                       "checkpoint {} in {} belongs to table {}, not {}", newest.checkpoint_id,
-                       checkpoints_.dir(), newest.table_id.value(),
+      return MakeError(ErrorCode::kKvStorage, "checkpoint {} in {} belongs to table {}, not {}",
+                       newest.checkpoint_id, checkpoints_.dir(), newest.table_id.value(),
                        options_.table.table_id.value());
     }
     STROM_RETURN_IF_ERROR(checkpoints_.RestoreInto(newest.checkpoint_id, db_dir));
@@ -152,11 +149,11 @@ Status KvTablet::Recover() {
   // be flushed when the high watermark passes it.
   LogOffset committed = std::clamp(options_.log->high_watermark(), start, log_end);
   int64_t last_auto_inc_id = range ? range->start - 1 : -1;
-  STROM_RETURN_IF_ERROR(ReplayChangelog(start, committed, /*into_rocksdb=*/true, &row_count_,
-                                        &last_auto_inc_id));
+  STROM_RETURN_IF_ERROR(
+      ReplayChangelog(start, committed, /*into_rocksdb=*/true, &row_count_, &last_auto_inc_id));
   flushed_log_offset_ = committed;
-  STROM_RETURN_IF_ERROR(ReplayChangelog(committed, log_end, /*into_rocksdb=*/false, nullptr,
-                                        &last_auto_inc_id));
+  STROM_RETURN_IF_ERROR(
+      ReplayChangelog(committed, log_end, /*into_rocksdb=*/false, nullptr, &last_auto_inc_id));
   if (range && auto_increment_) {
     // Fluss's AutoIncIDRangeUpdater: ids are reserved in blocks of the cache size, so the
     // block holding the last id replayed ends at the checkpoint's end plus whole blocks.
@@ -213,8 +210,7 @@ Status KvTablet::ApplyChangelogBatch(const record::LogRecordBatch& batch, LogOff
   std::vector<ChangeType> types;
   std::vector<GenericRow> rows;
   if (config_.log_format == LogFormat::kArrow) {
-    STROM_ASSIGN_OR_RETURN(auto body,
-                           record::arrow::DecodeArrowLogBatch(batch, info->row_type));
+    STROM_ASSIGN_OR_RETURN(auto body, record::arrow::DecodeArrowLogBatch(batch, info->row_type));
     types = std::move(body.change_types);
     rows = body.batch.ToRows();
   } else {
@@ -348,8 +344,7 @@ Result<KvPutResult> KvTablet::PutAsLeader(ByteView kv_batch, const PutKvParams& 
     result.change_count = 0;
   } else if (append->first_offset != start) {
     buffer_.TruncateTo(start);
-    return MakeError(ErrorCode::kUnknownServerError,
-                     "changelog landed at offset {} instead of {}",
+    return MakeError(ErrorCode::kUnknownServerError, "changelog landed at offset {} instead of {}",
                      append->first_offset.value(), start.value());
   }
   return result;
@@ -372,10 +367,11 @@ Status KvTablet::ProcessBatch(const record::KvRecordBatch& batch, const PutKvPar
     }
     KvValue input;
     input.schema_id = batch.schema_id();
-    Status decoded = DecodeKvRow(config_.kv_format, batch_schema->types, *record->value,
-                                 &input.row);
+    Status decoded =
+        DecodeKvRow(config_.kv_format, batch_schema->types, *record->value, &input.row);
     if (!decoded.ok()) {
-      return MakeError(ErrorCode::kCorruptRecord, "record {}: the value is not a {} row of schema "
+      return MakeError(ErrorCode::kCorruptRecord,
+                       "record {}: the value is not a {} row of schema "
                        "{}: {}",
                        it.index() - 1, KvFormatName(config_.kv_format), batch.schema_id().value(),
                        decoded.message());
@@ -478,8 +474,8 @@ Status KvTablet::ProcessUpsert(ByteView key, KvValue input, RowMerger* merger, L
   STROM_ASSIGN_OR_RETURN(bool exists, ReadCurrent(key, &old, &storage));
   STROM_ASSIGN_OR_RETURN(MergeResult merged, merger->Merge(exists ? &old : nullptr, input));
   if (merged.kind == MergeResult::Kind::kUnchanged) return Status::OK();
-  KvValue value = merged.kind == MergeResult::Kind::kInput ? std::move(input)
-                                                           : std::move(merged.merged);
+  KvValue value =
+      merged.kind == MergeResult::Kind::kInput ? std::move(input) : std::move(merged.merged);
   if (!exists) return ApplyInsert(key, std::move(value), lsn);
   return ApplyUpdate(key, &old, std::move(value), lsn);
 }

@@ -167,8 +167,8 @@ class KvTablet {
   Status ReplayChangelog(LogOffset from, LogOffset to, bool into_rocksdb, int64_t* row_count,
                          int64_t* last_auto_inc_id);
   Status ApplyChangelogBatch(const record::LogRecordBatch& batch, LogOffset from, LogOffset to,
-                             bool into_rocksdb, RocksDbWriteBatch* write_batch,
-                             int64_t* row_count, int64_t* last_auto_inc_id, LogOffset* next);
+                             bool into_rocksdb, RocksDbWriteBatch* write_batch, int64_t* row_count,
+                             int64_t* last_auto_inc_id, LogOffset* next);
   Status BuildSchemaState();
 
   Status ProcessBatch(const record::KvRecordBatch& batch, const PutKvParams& params,

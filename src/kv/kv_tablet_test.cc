@@ -8,12 +8,12 @@
 namespace strom::kv {
 namespace {
 
-using ::testing::ElementsAre;
 using record::AggFunction;
 using record::AggFunctionType;
 using record::DataType;
 using record::Datum;
 using record::GenericRow;
+using ::testing::ElementsAre;
 using testing::KvHarness;
 using testing::KvOp;
 using testing::Render;
@@ -34,15 +34,15 @@ GenericRow Row(int32_t id, std::string name, int64_t v) {
 }
 GenericRow Key(int32_t id) { return GenericRow{Datum(id), Datum(), Datum()}; }
 
-#define ASSERT_OK(expr)                                      \
-  do {                                                       \
-    auto _st = (expr);                                       \
-    ASSERT_TRUE(_st.ok()) << _st.ToString();                 \
+#define ASSERT_OK(expr)                      \
+  do {                                       \
+    auto _st = (expr);                       \
+    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
   } while (0)
-#define ASSERT_OK_RESULT(expr)                                      \
-  do {                                                              \
-    auto _r = (expr);                                               \
-    ASSERT_TRUE(_r.ok()) << _r.status().ToString();                 \
+#define ASSERT_OK_RESULT(expr)                      \
+  do {                                              \
+    auto _r = (expr);                               \
+    ASSERT_TRUE(_r.ok()) << _r.status().ToString(); \
   } while (0)
 
 class DefaultEngineTest : public ::testing::TestWithParam<std::string> {};
@@ -53,11 +53,10 @@ TEST_P(DefaultEngineTest, FullImageChangelogInEveryLogFormat) {
   KvHarness h(ThreeColumns(), props);
   ASSERT_OK(h.Open());
   ASSERT_OK_RESULT(h.Put({KvOp::Upsert(Row(1, "a", 10)), KvOp::Upsert(Row(2, "b", 20))}));
-  ASSERT_OK_RESULT(h.Put({KvOp::Upsert(Row(1, "a2", 11)), KvOp::Delete(Key(2)),
-                          KvOp::Delete(Key(3))}));
-  EXPECT_THAT(Render(h.Changelog()),
-              ElementsAre("+I(1, a, 10)", "+I(2, b, 20)", "-U(1, a, 10)", "+U(1, a2, 11)",
-                          "-D(2, b, 20)"));
+  ASSERT_OK_RESULT(
+      h.Put({KvOp::Upsert(Row(1, "a2", 11)), KvOp::Delete(Key(2)), KvOp::Delete(Key(3))}));
+  EXPECT_THAT(Render(h.Changelog()), ElementsAre("+I(1, a, 10)", "+I(2, b, 20)", "-U(1, a, 10)",
+                                                 "+U(1, a2, 11)", "-D(2, b, 20)"));
   auto state = h.State();
   ASSERT_EQ(state.size(), 1u);
   EXPECT_EQ(state.begin()->second, Row(1, "a2", 11));
@@ -72,8 +71,8 @@ TEST(KvTabletTest, WalImageLogsOnlyUpdateAfterAndDeletes) {
   KvHarness h(ThreeColumns(), {{"table.changelog.image", "WAL"}});
   ASSERT_OK(h.Open());
   ASSERT_OK_RESULT(h.Put({KvOp::Upsert(Row(1, "a", 1))}));
-  ASSERT_OK_RESULT(h.Put({KvOp::Upsert(Row(1, "b", 2)), KvOp::Delete(Key(1)),
-                          KvOp::Delete(Key(9))}));
+  ASSERT_OK_RESULT(
+      h.Put({KvOp::Upsert(Row(1, "b", 2)), KvOp::Delete(Key(1)), KvOp::Delete(Key(9))}));
   // Full-row writes skip reading the old value: even the first write is +U.
   EXPECT_THAT(Render(h.Changelog()), ElementsAre("+U(1, a, 1)", "+U(1, b, 2)", "-D(1, b, 2)"));
   EXPECT_TRUE(h.State().empty());
@@ -131,8 +130,7 @@ TEST(KvTabletTest, PartialUpdateValidation) {
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidTargetColumn);
   PutKvParams not_null_left_out;
   not_null_left_out.target_columns = std::vector<int32_t>{0, 1};
-  r = h.Put({KvOp::Upsert(GenericRow{Datum(1), Datum("a"), Datum(int64_t{1})})},
-            not_null_left_out);
+  r = h.Put({KvOp::Upsert(GenericRow{Datum(1), Datum("a"), Datum(int64_t{1})})}, not_null_left_out);
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidTargetColumn);
   PutKvParams out_of_range;
   out_of_range.target_columns = std::vector<int32_t>{0, 7};
@@ -180,10 +178,9 @@ TEST(KvTabletTest, DeleteBehaviors) {
   }
   {
     // first_row and versioned refuse ALLOW; aggregation accepts it.
-    KvHarness h(ThreeColumns(),
-                {{"table.merge-engine", "versioned"},
-                 {"table.merge-engine.versioned.ver-column", "v"},
-                 {"table.delete.behavior", "allow"}});
+    KvHarness h(ThreeColumns(), {{"table.merge-engine", "versioned"},
+                                 {"table.merge-engine.versioned.ver-column", "v"},
+                                 {"table.delete.behavior", "allow"}});
     EXPECT_EQ(h.Open().code(), ErrorCode::kInvalidConfig);
   }
 }
@@ -196,9 +193,8 @@ TEST(KvTabletTest, VersionedKeepsHighestVersion) {
                           KvOp::Upsert(Row(1, "same", 5)), KvOp::Upsert(Row(1, "new", 9))}));
   ASSERT_OK_RESULT(h.Put({KvOp::Upsert(GenericRow{Datum(1), Datum("nullver"), Datum()})}));
   EXPECT_EQ(*h.Get(Key(1)), Row(1, "new", 9));
-  EXPECT_THAT(Render(h.Changelog()),
-              ElementsAre("+I(1, a, 5)", "-U(1, a, 5)", "+U(1, same, 5)", "-U(1, same, 5)",
-                          "+U(1, new, 9)"));
+  EXPECT_THAT(Render(h.Changelog()), ElementsAre("+I(1, a, 5)", "-U(1, a, 5)", "+U(1, same, 5)",
+                                                 "-U(1, same, 5)", "+U(1, new, 9)"));
 }
 
 TEST(KvTabletTest, VersionColumnOfWrongTypeIsRefused) {
@@ -226,7 +222,8 @@ TEST(KvTabletTest, AggregationMergesPerColumnAndPartially) {
     return GenericRow{Datum(id), total ? Datum(*total) : Datum(), tag ? Datum(*tag) : Datum(),
                       last ? Datum(*last) : Datum()};
   };
-  ASSERT_OK_RESULT(h.Put({KvOp::Upsert(row(1, 5, "a", "x")), KvOp::Upsert(row(1, 7, "b", std::nullopt))}));
+  ASSERT_OK_RESULT(
+      h.Put({KvOp::Upsert(row(1, 5, "a", "x")), KvOp::Upsert(row(1, 7, "b", std::nullopt))}));
   EXPECT_EQ(*h.Get(Key(1)), row(1, 12, "a|b", "x"));
   PutKvParams partial;
   partial.target_columns = std::vector<int32_t>{0, 1};
@@ -247,7 +244,8 @@ TEST(KvTabletTest, AggregationWithAllowedDeletesAndWalIsRefused) {
                     .PrimaryKey({"id"})
                     .Build();
   {
-    KvHarness h(*schema, {{"table.merge-engine", "aggregation"}, {"table.delete.behavior", "allow"}});
+    KvHarness h(*schema,
+                {{"table.merge-engine", "aggregation"}, {"table.delete.behavior", "allow"}});
     ASSERT_OK(h.Open());
     ASSERT_OK_RESULT(h.Put({KvOp::Upsert(GenericRow{Datum(1), Datum(2)})}));
     ASSERT_OK_RESULT(h.Put({KvOp::Delete(GenericRow{Datum(1), Datum()})}));
@@ -301,16 +299,17 @@ TEST(KvTabletTest, PreWriteBufferHidesUncommittedChangesFromLookups) {
   ASSERT_OK(h.Open());
   ASSERT_OK_RESULT(h.Put({KvOp::Upsert(Row(1, "a", 1))}));
   // Uncommitted: appended to the log, high watermark not moved.
-  auto r1 = h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(1, "b", 2)), KvOp::Upsert(Row(2, "c", 3))}));
+  auto r1 =
+      h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(1, "b", 2)), KvOp::Upsert(Row(2, "c", 3))}));
   ASSERT_TRUE(r1.ok());
   EXPECT_EQ(*h.Get(Key(1)), Row(1, "a", 1));
   EXPECT_FALSE(h.Get(Key(2)).has_value());
   // A second uncommitted batch merges against the buffered values, not RocksDB's.
   auto r2 = h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(1, "c", 4))}));
   ASSERT_TRUE(r2.ok());
-  EXPECT_THAT(Render(h.Changelog(LogOffset(1))),
-              ElementsAre("-U(1, a, 1)", "+U(1, b, 2)", "+I(2, c, 3)", "-U(1, b, 2)",
-                          "+U(1, c, 4)"));
+  EXPECT_THAT(
+      Render(h.Changelog(LogOffset(1))),
+      ElementsAre("-U(1, a, 1)", "+U(1, b, 2)", "+I(2, c, 3)", "-U(1, b, 2)", "+U(1, c, 4)"));
   // Committing the first batch only exposes it alone.
   ASSERT_OK(h.log().UpdateHighWatermark(r1->append.last_offset + 1));
   ASSERT_OK(h.kv().FlushUpTo(h.log().high_watermark()));
@@ -336,7 +335,8 @@ TEST(KvTabletTest, LookupPrefixLookupLimitScanAndRowCount) {
   std::vector<KvOp> ops;
   for (int t = 1; t <= 3; ++t) {
     for (int i = 0; i < 4; ++i) {
-      ops.push_back(KvOp::Upsert(GenericRow{Datum(t), Datum("item" + std::to_string(i)), Datum(t * 10 + i)}));
+      ops.push_back(
+          KvOp::Upsert(GenericRow{Datum(t), Datum("item" + std::to_string(i)), Datum(t * 10 + i)}));
     }
   }
   ASSERT_OK_RESULT(h.Put(ops));
@@ -405,9 +405,9 @@ TEST(KvTabletTest, BadInputWritesNothing) {
     auto good_record = record::KvRecordIterator(*record::KvRecordBatch::Parse(good)).Next();
     ASSERT_OK(b.AppendUpsert(good_record->value().key, *good_record->value().value));
     // Nullable types: the table's own codec would refuse the null key column.
-    ByteBuffer value = *record::CompactedRowCodec({DataType::Int(), DataType::String(),
-                                                   DataType::BigInt()})
-                            .Encode(GenericRow{Datum(), Datum("x"), Datum(int64_t{1})});
+    ByteBuffer value =
+        *record::CompactedRowCodec({DataType::Int(), DataType::String(), DataType::BigInt()})
+             .Encode(GenericRow{Datum(), Datum("x"), Datum(int64_t{1})});
     ASSERT_OK(b.AppendUpsert(h.Key(Key(1)), value));
     b.Finish();
     expect_nothing_written(h.kv().PutAsLeader(out).status(), ErrorCode::kCorruptRecord);
@@ -441,8 +441,7 @@ TEST(KvTabletTest, BadInputWritesNothing) {
   {
     ByteBuffer out;
     record::KvRecordBatchBuilder b(&out, {});
-    ByteBuffer value =
-        *record::CompactedRowCodec({DataType::Int()}).Encode(GenericRow{Datum(1)});
+    ByteBuffer value = *record::CompactedRowCodec({DataType::Int()}).Encode(GenericRow{Datum(1)});
     ASSERT_OK(b.AppendUpsert(h.Key(Key(1)), value));
     b.Finish();
     expect_nothing_written(h.kv().PutAsLeader(out).status(), ErrorCode::kCorruptRecord);
@@ -478,8 +477,9 @@ TEST(KvTabletTest, AutoIncrementAssignsIdsFromBucketRanges) {
             ErrorCode::kInvalidTargetColumn);
   PutKvParams with_uid;
   with_uid.target_columns = std::vector<int32_t>{0, 1};
-  EXPECT_EQ(h.Put({KvOp::Upsert(GenericRow{Datum("e"), Datum(int64_t{9})})}, with_uid).status().code(),
-            ErrorCode::kInvalidTargetColumn);
+  EXPECT_EQ(
+      h.Put({KvOp::Upsert(GenericRow{Datum("e"), Datum(int64_t{9})})}, with_uid).status().code(),
+      ErrorCode::kInvalidTargetColumn);
 }
 
 TEST(KvTabletTest, OverwriteModeBypassesMergeEngine) {
@@ -508,8 +508,9 @@ TEST(KvTabletTest, OlderSchemaRowsArePaddedAfterAddColumn) {
   ASSERT_OK(h.kv().UpdateSchemas(h.schemas()));
   // A writer still on schema 0 updates the row; the changelog is in schema 1.
   ASSERT_OK_RESULT(h.PutBytes(h.Batch({KvOp::Upsert(Row(1, "b", 2))}, SchemaId(0))));
-  ASSERT_OK_RESULT(h.PutBytes(h.Batch({KvOp::Upsert(GenericRow{Datum(2), Datum("c"), Datum(int64_t{3}), Datum("e")})},
-                                      SchemaId(1))));
+  ASSERT_OK_RESULT(h.PutBytes(
+      h.Batch({KvOp::Upsert(GenericRow{Datum(2), Datum("c"), Datum(int64_t{3}), Datum("e")})},
+              SchemaId(1))));
   EXPECT_THAT(Render(h.Changelog(LogOffset(1))),
               ElementsAre("-U(1, a, 1, null)", "+U(1, b, 2, null)", "+I(2, c, 3, e)"));
   auto state = h.State();

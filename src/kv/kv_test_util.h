@@ -21,10 +21,10 @@
 #include "record/value_record.h"
 
 /// Asserts that a Status is OK, printing it otherwise.
-#define STROM_ASSERT_OK(expr)                  \
-  do {                                         \
-    ::strom::Status _st = (expr);              \
-    ASSERT_TRUE(_st.ok()) << _st.ToString();   \
+#define STROM_ASSERT_OK(expr)                \
+  do {                                       \
+    ::strom::Status _st = (expr);            \
+    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
   } while (0)
 
 /// Helpers for the kv tests: building KV batches from rows, a LogTablet + KvTablet pair in a
@@ -32,8 +32,8 @@
 namespace strom::kv::testing {
 
 using record::ChangeType;
-using record::Datum;
 using record::DataType;
+using record::Datum;
 using record::GenericRow;
 
 /// A table-wide id counter kept in memory (the server backs it by its metadata store).
@@ -267,9 +267,8 @@ class KvHarness {
       EXPECT_TRUE(record.ok());
       if (!record.ok() || !*record) break;
       GenericRow row;
-      Status st = format == "COMPACTED"
-                      ? record::DecodeCompactedRow(types, (*record)->row, &row)
-                      : record::DecodeIndexedRow(types, (*record)->row, &row);
+      Status st = format == "COMPACTED" ? record::DecodeCompactedRow(types, (*record)->row, &row)
+                                        : record::DecodeIndexedRow(types, (*record)->row, &row);
       EXPECT_TRUE(st.ok()) << st.ToString();
       out->push_back({batch.base_offset() + i, (*record)->change_type, std::move(row)});
       ++i;

@@ -164,8 +164,9 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& dir,
   table_options.block_cache = impl->cache;
   table_options.block_size = static_cast<size_t>(options.block_size);
   if (options.use_bloom_filter) {
-    table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key,
-                                                                    /*use_block_based_builder=*/false));
+    table_options.filter_policy.reset(
+        rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key,
+                                      /*use_block_based_builder=*/false));
   }
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 

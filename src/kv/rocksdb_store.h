@@ -41,10 +41,9 @@ struct RocksDbOptions {
   double bloom_bits_per_key = 10.0;
   /// `kv.rocksdb.compression.per.level`: one entry per level; the last one repeats for deeper
   /// levels.
-  std::vector<KvCompression> compression_per_level = {KvCompression::kLz4, KvCompression::kLz4,
-                                                      KvCompression::kLz4, KvCompression::kLz4,
-                                                      KvCompression::kLz4, KvCompression::kZstd,
-                                                      KvCompression::kZstd};
+  std::vector<KvCompression> compression_per_level = {
+      KvCompression::kLz4, KvCompression::kLz4,  KvCompression::kLz4, KvCompression::kLz4,
+      KvCompression::kLz4, KvCompression::kZstd, KvCompression::kZstd};
   /// `kv.rocksdb.files.open`: -1 keeps every file open.
   int32_t max_open_files = -1;
   /// `kv.rocksdb.thread.num`: background flush and compaction jobs.

@@ -32,22 +32,30 @@ TEST(RocksDbStoreTest, PutGetMultiGetScanAndCheckpoint) {
   EXPECT_EQ((*got)[2], std::optional<ByteBuffer>("x"));
 
   std::vector<std::string> seen;
-  ASSERT_TRUE((*store)->ScanPrefix("a", [&](ByteView k, ByteView) {
-    seen.emplace_back(k);
-    return true;
-  }).ok());
+  ASSERT_TRUE((*store)
+                  ->ScanPrefix("a",
+                               [&](ByteView k, ByteView) {
+                                 seen.emplace_back(k);
+                                 return true;
+                               })
+                  .ok());
   EXPECT_EQ(seen, std::vector<std::string>({"a1"}));
   seen.clear();
-  ASSERT_TRUE((*store)->ScanPrefix(ByteView("\xff", 1), [&](ByteView k, ByteView) {
-    seen.emplace_back(k);
-    return true;
-  }).ok());
+  ASSERT_TRUE((*store)
+                  ->ScanPrefix(ByteView("\xff", 1),
+                               [&](ByteView k, ByteView) {
+                                 seen.emplace_back(k);
+                                 return true;
+                               })
+                  .ok());
   EXPECT_EQ(seen.size(), 1u);
   seen.clear();
-  ASSERT_TRUE((*store)->ScanAll([&](ByteView k, ByteView) {
-    seen.emplace_back(k);
-    return seen.size() < 2;
-  }).ok());
+  ASSERT_TRUE((*store)
+                  ->ScanAll([&](ByteView k, ByteView) {
+                    seen.emplace_back(k);
+                    return seen.size() < 2;
+                  })
+                  .ok());
   EXPECT_EQ(seen, std::vector<std::string>({"a1", "b1"}));
 
   ASSERT_TRUE((*store)->CreateCheckpoint(dir.Sub("chk")).ok());

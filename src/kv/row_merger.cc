@@ -137,8 +137,8 @@ class VersionedMerger final : public RowMerger {
   Result<MergeResult> Merge(const KvValue* old, const KvValue& input) override {
     if (old == nullptr) return MergeResult{MergeResult::Kind::kInput, {}};
     // The new row wins when its version is at least the stored one; null is the smallest.
-    bool take_new = Compare(FieldOrNull(old->row, version_index_),
-                            FieldOrNull(input.row, version_index_)) <= 0;
+    bool take_new =
+        Compare(FieldOrNull(old->row, version_index_), FieldOrNull(input.row, version_index_)) <= 0;
     return MergeResult{take_new ? MergeResult::Kind::kInput : MergeResult::Kind::kUnchanged, {}};
   }
   Result<std::optional<KvValue>> Delete(const KvValue&) override {
@@ -160,7 +160,8 @@ class VersionedMerger final : public RowMerger {
         const auto& x = a.as<record::TimestampValue>();
         const auto& y = b.as<record::TimestampValue>();
         if (x.millis != y.millis) return x.millis < y.millis ? -1 : 1;
-        if (x.nanos_of_milli != y.nanos_of_milli) return x.nanos_of_milli < y.nanos_of_milli ? -1 : 1;
+        if (x.nanos_of_milli != y.nanos_of_milli)
+          return x.nanos_of_milli < y.nanos_of_milli ? -1 : 1;
         return 0;
       }
     }
@@ -190,8 +191,9 @@ class AggregateMerger final : public RowMerger {
       std::optional<size_t> old_index = old_info->IndexOfColumnId(column_id);
       if (IsTarget(column_id)) {
         std::optional<size_t> new_index = new_info->IndexOfColumnId(column_id);
-        STROM_ASSIGN_OR_RETURN(row[i], target.aggregators[i]->Agg(FieldOrNull(old->row, old_index),
-                                                                  FieldOrNull(input.row, new_index)));
+        STROM_ASSIGN_OR_RETURN(row[i],
+                               target.aggregators[i]->Agg(FieldOrNull(old->row, old_index),
+                                                          FieldOrNull(input.row, new_index)));
       } else {
         // Partial aggregation keeps the stored value of the other columns (null when the
         // stored row predates the column), never the incoming one.
@@ -251,8 +253,8 @@ Status DecodeKvRow(KvFormat format, std::span<const record::DataType> types, Byt
                                         : record::DecodeIndexedRow(types, bytes, row);
 }
 
-Status EncodeKvRow(KvFormat format, std::span<const record::DataType> types,
-                   const GenericRow& row, ByteBuffer* out) {
+Status EncodeKvRow(KvFormat format, std::span<const record::DataType> types, const GenericRow& row,
+                   ByteBuffer* out) {
   return format == KvFormat::kCompacted ? record::AppendCompactedRow(types, row, out)
                                         : record::AppendIndexedRow(types, row, out);
 }
@@ -285,8 +287,7 @@ Result<std::shared_ptr<const SchemaCache>> SchemaCache::Make(const SchemaSet& sc
         } else {
           function.type = record::AggFunctionType::kLastValueIgnoreNulls;
         }
-        STROM_ASSIGN_OR_RETURN(auto aggregator,
-                               FieldAggregator::Create(function, info.types[i]));
+        STROM_ASSIGN_OR_RETURN(auto aggregator, FieldAggregator::Create(function, info.types[i]));
         info.aggregators.push_back(std::move(aggregator));
       }
     }
@@ -314,8 +315,8 @@ Result<std::unique_ptr<RowMerger>> CreateRowMerger(
     for (int32_t index : *target_columns) {
       if (index < 0 || static_cast<size_t>(index) >= latest.types.size()) {
         return MakeError(ErrorCode::kInvalidTargetColumn,
-                         "target column index {} is out of range for a table of {} columns",
-                         index, latest.types.size());
+                         "target column index {} is out of range for a table of {} columns", index,
+                         latest.types.size());
       }
       target[index] = true;
       target_indexes.push_back(static_cast<size_t>(index));
