@@ -44,23 +44,35 @@ std::string LocalServerOptions::DataDir() const {
   return data_dir ? *data_dir : config.Get(config::kDataDir);
 }
 
+namespace {
+
+/// The host and port of the first entry of a listener list `NAME://host:port[,...]`
+/// ("localhost" becomes 127.0.0.1, brackets around IPv6 hosts are dropped).
+Result<std::pair<std::string, uint16_t>> ParseFirstListener(const std::string& listeners) {
+  std::string first = listeners.substr(0, listeners.find(','));
+  auto scheme = first.find("://");
+  std::string address = scheme == std::string::npos ? first : first.substr(scheme + 3);
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return MakeError(ErrorCode::kInvalidConfig, "listener '{}' has no port", first);
+  }
+  std::string h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  STROM_ASSIGN_OR_RETURN(uint16_t p, ParsePort(address.substr(colon + 1)));
+  if (h == "localhost") h = std::string(kDefaultHost);
+  return std::make_pair(h, p);
+}
+
+}  // namespace
+
 Result<std::pair<std::string, uint16_t>> LocalServerOptions::Listener() const {
   std::string h(kDefaultHost);
   uint16_t p = kDefaultPort;
   std::string listeners = config.Get(config::kBindListeners);
   if (!listeners.empty()) {
-    // The first listener, NAME://host:port.
-    std::string first = listeners.substr(0, listeners.find(','));
-    auto scheme = first.find("://");
-    std::string address = scheme == std::string::npos ? first : first.substr(scheme + 3);
-    auto colon = address.rfind(':');
-    if (colon == std::string::npos) {
-      return MakeError(ErrorCode::kInvalidConfig, "bind.listeners entry '{}' has no port", first);
-    }
-    h = address.substr(0, colon);
-    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    STROM_ASSIGN_OR_RETURN(p, ParsePort(address.substr(colon + 1)));
-    if (h == "localhost") h = std::string(kDefaultHost);
+    STROM_ASSIGN_OR_RETURN(auto parsed, ParseFirstListener(listeners));
+    h = parsed.first;
+    p = parsed.second;
   } else if (config.Contains(config::kCoordinatorPort.key())) {
     STROM_ASSIGN_OR_RETURN(p, ParsePort(config.Get(config::kCoordinatorPort)));
     std::string configured = config.Get(config::kCoordinatorHost);
@@ -69,6 +81,13 @@ Result<std::pair<std::string, uint16_t>> LocalServerOptions::Listener() const {
   if (host) h = *host;
   if (port) p = *port;
   return std::make_pair(h, p);
+}
+
+Result<std::optional<std::pair<std::string, uint16_t>>> LocalServerOptions::Advertised() const {
+  std::string listeners = config.Get(config::kAdvertisedListeners);
+  if (listeners.empty()) return std::optional<std::pair<std::string, uint16_t>>();
+  STROM_ASSIGN_OR_RETURN(auto parsed, ParseFirstListener(listeners));
+  return std::optional<std::pair<std::string, uint16_t>>(parsed);
 }
 
 /// Lets the coordinator create and drop tablets in this process.
@@ -100,6 +119,7 @@ Task<Status> LocalServer::Start() {
   data_dir_ = options_.DataDir();
   STROM_CO_ASSIGN_OR_RETURN(auto listener, options_.Listener());
   host_ = listener.first;
+  STROM_CO_ASSIGN_OR_RETURN(auto advertised, options_.Advertised());
   STROM_CO_ASSIGN_OR_RETURN(log::LogConfig log_config,
                             log::LogConfig::FromConfiguration(options_.config));
 
@@ -160,7 +180,18 @@ Task<Status> LocalServer::Start() {
   }
   // Nothing has been served yet: the reactor runs accepted connections only after this
   // coroutine suspends, so the cluster view is in place before the first request.
-  metadata::ServerNode node{ServerId(kServerId), host_, rpc_server_->port(),
+  // Clients connect to what Metadata lists: `advertised.listeners` when set, else the bound
+  // address (a wildcard bind advertises the loopback address).
+  std::string advertised_host = host_;
+  uint16_t advertised_port = rpc_server_->port();
+  if (advertised_host == "0.0.0.0" || advertised_host == "::") {
+    advertised_host = std::string(kDefaultHost);
+  }
+  if (advertised) {
+    advertised_host = advertised->first;
+    advertised_port = advertised->second;
+  }
+  metadata::ServerNode node{ServerId(kServerId), advertised_host, advertised_port,
                             metadata::ServerRole::kTabletServer, std::nullopt};
   metadata::ServerNode coordinator_node = node;
   coordinator_node.role = metadata::ServerRole::kCoordinator;

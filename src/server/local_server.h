@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "common/async.h"
 #include "common/config/config.h"
@@ -43,6 +44,8 @@ struct LocalServerOptions {
   /// The effective values.
   std::string DataDir() const;
   Result<std::pair<std::string, uint16_t>> Listener() const;
+  /// `advertised.listeners` (first entry), when set: what Metadata tells clients to use.
+  Result<std::optional<std::pair<std::string, uint16_t>>> Advertised() const;
 };
 
 /// A whole single-node cluster in one process on one port: the embedded metadata store, the

@@ -603,5 +603,44 @@ TEST_F(LocalServerTest, LimitScanAndTableStatsOfALogTable) {
   EXPECT_FALSE(got->buckets_resp(0).has_error_code());
 }
 
+TEST(LocalServerOptionsTest, ListenersFromFlussOptions) {
+  LocalServerOptions options;
+  auto def = options.Listener();
+  ASSERT_TRUE(def.ok());
+  EXPECT_EQ(*def, std::make_pair(std::string("127.0.0.1"), uint16_t{9123}));
+  ASSERT_TRUE(options.config.Set("bind.listeners", "FLUSS://localhost:9124").ok());
+  EXPECT_EQ(*options.Listener(), std::make_pair(std::string("127.0.0.1"), uint16_t{9124}));
+  ASSERT_TRUE(options.config.Set("bind.listeners", "FLUSS://[::1]:9125,INTERNAL://h:1").ok());
+  EXPECT_EQ(*options.Listener(), std::make_pair(std::string("::1"), uint16_t{9125}));
+  options.port = 0;
+  EXPECT_EQ(options.Listener()->second, 0);
+  ASSERT_TRUE(options.config.Set("bind.listeners", "FLUSS://nohost").ok());
+  EXPECT_EQ(options.Listener().status().code(), ErrorCode::kInvalidConfig);
+  EXPECT_FALSE(options.Advertised()->has_value());
+  ASSERT_TRUE(options.config.Set("advertised.listeners", "FLUSS://public.example:19123").ok());
+  EXPECT_EQ(**options.Advertised(),
+            std::make_pair(std::string("public.example"), uint16_t{19123}));
+}
+
+TEST_F(LocalServerTest, AdvertisedListenersAreWhatMetadataLists) {
+  StopServer();
+  LocalServerOptions options;
+  options.data_dir = dir_.string();
+  options.port = 0;
+  ASSERT_TRUE(options.config.Set("advertised.listeners", "FLUSS://db.example:7000").ok());
+  server_ = std::make_unique<LocalServer>(io_, std::move(options));
+  ASSERT_TRUE(RunTask(io_, server_->Start()).ok());
+  auto conn = RunTask(io_, rpc::Connection::Connect(io_.get_executor(), "127.0.0.1",
+                                                    server_->port(), rpc::ConnectionOptions()));
+  ASSERT_TRUE(conn.ok());
+  conn_ = *conn;
+  proto::MetadataRequest req;
+  auto meta = Call<ApiKey::kGetMetadata>(req);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->coordinator_server().host(), "db.example");
+  EXPECT_EQ(meta->coordinator_server().port(), 7000);
+  EXPECT_EQ(meta->tablet_servers(0).host(), "db.example");
+}
+
 }  // namespace
 }  // namespace strom::server
