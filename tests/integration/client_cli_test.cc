@@ -1,0 +1,541 @@
+// Process-level tests of the C++ client and the `strom` CLI against a real server process:
+// `strom-server local` on a free loopback port, or, when STROM_TEST_BOOTSTRAP is set, the
+// cluster it names (this is how the same tests run against the released Fluss 0.9.1 server,
+// see src/client/README.md).
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/bucket_assigner.h"
+#include "strom/client.h"
+#include "integration/server_process.h"
+
+namespace strom {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+/// The cluster of one test: a fresh `strom-server local`, or the external one.
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    name_ = std::string(info->name());
+    for (char& c : name_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    database_ = "it_" + std::to_string(::getpid()) + "_" + name_;
+    dir_ = fs::temp_directory_path() / ("strom-client-it-" + std::to_string(::getpid()));
+    if (const char* external = std::getenv("STROM_TEST_BOOTSTRAP")) {
+      bootstrap_ = external;
+    } else {
+      fs::remove_all(dir_);
+      server_ = testing::ServerProcess::Start(STROM_SERVER_BIN, (dir_ / "data").string());
+      ASSERT_NE(server_, nullptr) << "strom-server local did not start";
+      bootstrap_ = server_->address();
+    }
+    fs::create_directories(dir_);
+  }
+
+  void TearDown() override {
+    if (connection_ != nullptr) {
+      connection_->GetAdmin()->DropDatabase(database_, true, true).IgnoreError();
+    }
+    connection_.reset();
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Connection& Conn() {
+    if (connection_ == nullptr) {
+      ClientConfig config;
+      config.bootstrap_servers = bootstrap_;
+      auto conn = Connection::Create(config);
+      EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+      if (conn.ok()) connection_ = std::move(*conn);
+    }
+    return *connection_;
+  }
+
+  TablePath CreateTable(const std::string& table, Schema schema, std::optional<int32_t> buckets,
+                        std::vector<std::string> bucket_keys = {}, Properties properties = {}) {
+    auto admin = Conn().GetAdmin();
+    EXPECT_TRUE(admin->CreateDatabase(database_, DatabaseDescriptor(), true).ok());
+    TableDescriptor::Parts parts;
+    parts.schema = std::move(schema);
+    parts.distribution = TableDistribution{buckets, std::move(bucket_keys)};
+    parts.properties = std::move(properties);
+    auto descriptor = TableDescriptor::Make(std::move(parts));
+    EXPECT_TRUE(descriptor.ok()) << descriptor.status().ToString();
+    TablePath path(database_, table);
+    Status created = admin->CreateTable(path, *descriptor);
+    EXPECT_TRUE(created.ok()) << path.ToString() << ": " << created.ToString();
+    return path;
+  }
+
+  /// Runs the `strom` binary; stdin from `input` (a file path) when given.
+  struct CliRun {
+    int exit_code;
+    std::string out;
+    std::string err;
+  };
+  CliRun Cli(std::vector<std::string> args, const std::string& input = "") {
+    std::string out_file = (dir_ / "cli.out").string();
+    std::string err_file = (dir_ / "cli.err").string();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int in = ::open(input.empty() ? "/dev/null" : input.c_str(), O_RDONLY);
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(err, STDERR_FILENO);
+      ::dup2(in, STDIN_FILENO);
+      std::vector<std::string> full = {STROM_CLI_BIN, "--bootstrap-server", bootstrap_};
+      full.insert(full.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : full) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(STROM_CLI_BIN, argv.data());
+      ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    auto slurp = [](const std::string& path) {
+      std::ifstream in(path);
+      std::stringstream s;
+      s << in.rdbuf();
+      return s.str();
+    };
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out_file), slurp(err_file)};
+  }
+
+  std::string name_;
+  std::string database_;
+  std::string bootstrap_;
+  fs::path dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::unique_ptr<Connection> connection_;
+};
+
+Schema EventSchema() {
+  return *Schema::Builder()
+              .AddColumn("id", DataType::Int().NotNull())
+              .AddColumn("name", DataType::String())
+              .AddColumn("score", DataType::BigInt())
+              .AddColumn("price", DataType::Decimal(10, 2))
+              .AddColumn("ts", DataType::Timestamp(3))
+              .Build();
+}
+
+GenericRow EventRow(int32_t id) {
+  GenericRow row;
+  row.push_back(Datum(id));
+  row.push_back(id % 10 == 0 ? Datum() : Datum("name-" + std::to_string(id)));
+  row.push_back(Datum(int64_t{id} * 1000));
+  row.push_back(Datum(DecimalValue{id * 7}));
+  row.push_back(Datum(TimestampValue{1714564800000 + id, 0}));
+  return row;
+}
+
+/// Reads every record up to the current high watermarks of all buckets.
+std::vector<ScanRecord> ReadAll(Connection& conn, const TablePath& path, LogScanner& scanner) {
+  auto offsets = conn.GetAdmin()->ListOffsets(path, {}, OffsetSpec::Latest());
+  EXPECT_TRUE(offsets.ok()) << offsets.status().ToString();
+  int64_t expected = 0;
+  for (const auto& [bucket, offset] : *offsets) expected += offset.value();
+  std::vector<ScanRecord> out;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (static_cast<int64_t>(out.size()) < expected && std::chrono::steady_clock::now() < deadline) {
+    auto records = scanner.Poll(1s);
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    if (!records.ok()) break;
+    for (const ScanRecord& r : *records) out.push_back(r);
+  }
+  EXPECT_EQ(static_cast<int64_t>(out.size()), expected);
+  return out;
+}
+
+TEST_F(ClusterTest, DatabaseAndTableDdl) {
+  auto admin = Conn().GetAdmin();
+  ASSERT_TRUE(admin->CreateDatabase(database_, DatabaseDescriptor("for tests", {{"k", "v"}})).ok());
+  EXPECT_EQ(admin->CreateDatabase(database_).code(), ErrorCode::kDatabaseAlreadyExist);
+  EXPECT_TRUE(admin->CreateDatabase(database_, DatabaseDescriptor(), true).ok());
+  EXPECT_TRUE(*admin->DatabaseExists(database_));
+  EXPECT_FALSE(*admin->DatabaseExists(database_ + "_nope"));
+  auto databases = admin->ListDatabases();
+  ASSERT_TRUE(databases.ok());
+  EXPECT_NE(std::find(databases->begin(), databases->end(), database_), databases->end());
+  auto db_info = admin->GetDatabaseInfo(database_);
+  ASSERT_TRUE(db_info.ok()) << db_info.status().ToString();
+  EXPECT_EQ(db_info->descriptor.comment(), std::optional<std::string>("for tests"));
+  EXPECT_EQ(admin->GetDatabaseInfo(database_ + "_nope").status().code(),
+            ErrorCode::kDatabaseNotExist);
+
+  TablePath path = CreateTable("events", EventSchema(), 3, {"id"},
+                               {{"table.log.arrow.compression.type", "LZ4_FRAME"}});
+  TableDescriptor::Parts again_parts;
+  again_parts.schema = EventSchema();
+  EXPECT_EQ(admin->CreateTable(path, *TableDescriptor::Make(again_parts)).code(),
+            ErrorCode::kTableAlreadyExist);
+  EXPECT_TRUE(*admin->TableExists(path));
+  auto tables = admin->ListTables(database_);
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(*tables, std::vector<std::string>{"events"});
+  auto info = admin->GetTableInfo(path);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->num_buckets(), 3);
+  EXPECT_EQ(info->bucket_keys(), std::vector<std::string>{"id"});
+  EXPECT_EQ(info->schema().ColumnNames(),
+            (std::vector<std::string>{"id", "name", "score", "price", "ts"}));
+  EXPECT_EQ(*info->descriptor.Property("table.log.arrow.compression.type"), "LZ4_FRAME");
+  auto schema = admin->GetTableSchema(path);
+  ASSERT_TRUE(schema.ok());
+  EXPECT_EQ(schema->schema_id, info->schema_id);
+  EXPECT_EQ(schema->schema.ColumnNames(), info->schema().ColumnNames());
+  auto nodes = admin->GetServerNodes();
+  ASSERT_TRUE(nodes.ok());
+  ASSERT_GE(nodes->size(), 2u);
+  EXPECT_EQ(nodes->front().role, ServerRole::kCoordinator);
+
+  EXPECT_EQ(Conn().GetTable(TablePath(database_, "nope")).status().code(), ErrorCode::kTableNotExist);
+  EXPECT_EQ(admin->DropDatabase(database_).code(), ErrorCode::kDatabaseNotEmpty);
+  EXPECT_TRUE(admin->DropTable(path).ok());
+  EXPECT_EQ(admin->DropTable(path).code(), ErrorCode::kTableNotExist);
+  EXPECT_TRUE(admin->DropTable(path, true).ok());
+  EXPECT_TRUE(admin->DropDatabase(database_).ok());
+  EXPECT_FALSE(*admin->DatabaseExists(database_));
+}
+
+// 100k rows through the writer (hash-bucketed on id over 4 buckets) and back through the
+// scanner: every row exactly once, in offset order per bucket, in the bucket Fluss's hash
+// picks, with offsets matching ListOffsets.
+TEST_F(ClusterTest, Append100kRowsAndScanBack) {
+  TablePath path = CreateTable("events", EventSchema(), 4, {"id"});
+  auto table = Conn().GetTable(path);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  auto writer = (*table)->NewAppend().CreateWriter();
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  constexpr int32_t kRows = 100000;
+  WriteResult last;
+  for (int32_t id = 0; id < kRows; ++id) {
+    ASSERT_TRUE((*writer)->Append(EventRow(id), id == kRows - 1 ? &last : nullptr).ok());
+  }
+  ASSERT_TRUE((*writer)->Flush().ok());
+  EXPECT_TRUE(last.IsReady());
+  EXPECT_TRUE(last.Wait().ok());
+  AppendWriterStats stats = (*writer)->stats();
+  EXPECT_EQ(stats.records_appended, kRows);
+  EXPECT_EQ(stats.records_acked, kRows);
+  EXPECT_EQ(stats.records_failed, 0);
+  EXPECT_GE(stats.batches_sent, 4);
+  ASSERT_TRUE((*writer)->Close().ok());
+
+  auto earliest = Conn().GetAdmin()->ListOffsets(path, {}, OffsetSpec::Earliest());
+  ASSERT_TRUE(earliest.ok());
+  for (const auto& [bucket, offset] : *earliest) EXPECT_EQ(offset.value(), 0);
+
+  auto scanner = (*table)->NewScan().CreateLogScanner();
+  ASSERT_TRUE(scanner.ok());
+  ASSERT_TRUE((*scanner)->SubscribeAll(OffsetSpec::Earliest()).ok());
+  std::vector<ScanRecord> records = ReadAll(Conn(), path, **scanner);
+  ASSERT_EQ(records.size(), static_cast<size_t>(kRows));
+
+  auto hash = client::HashBucketAssigner::Create(EventSchema().RowType(), {"id"},
+                                                 record::DataLakeFormat::kNone, 4);
+  ASSERT_TRUE(hash.ok());
+  std::vector<bool> seen(kRows, false);
+  std::map<BucketId, int64_t> next_offset;
+  for (const ScanRecord& record : records) {
+    int32_t id = record.row[0].as<int32_t>();
+    ASSERT_GE(id, 0);
+    ASSERT_LT(id, kRows);
+    EXPECT_FALSE(seen[static_cast<size_t>(id)]) << "row " << id << " read twice";
+    seen[static_cast<size_t>(id)] = true;
+    EXPECT_EQ(record.row, EventRow(id));
+    EXPECT_EQ(record.change_type, ChangeType::kAppendOnly);
+    EXPECT_GT(record.timestamp.value(), 0);
+    EXPECT_EQ(record.offset.value(), next_offset[record.bucket]++);  // dense, in order
+    EXPECT_EQ((*hash)->Assign(record.row, {})->value(), record.bucket.value());
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), true), kRows);
+  auto positions = (*scanner)->Positions();
+  for (const auto& [bucket, next] : next_offset) EXPECT_EQ(positions[bucket].value(), next);
+}
+
+// Projection (server-side for ARROW, client-side for the row formats) and all three log
+// formats.
+TEST_F(ClusterTest, ProjectionAndLogFormats) {
+  for (const char* format : {"ARROW", "INDEXED", "COMPACTED"}) {
+    SCOPED_TRACE(format);
+    std::string table_name = std::string("t_") + format;
+    for (char& c : table_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    TablePath path =
+        CreateTable(table_name, EventSchema(), 2, {}, {{"table.log.format", format}});
+    auto table = Conn().GetTable(path);
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    auto writer = (*table)->NewAppend().CreateWriter();
+    ASSERT_TRUE(writer.ok());
+    for (int32_t id = 0; id < 5000; ++id) ASSERT_TRUE((*writer)->Append(EventRow(id)).ok());
+    ASSERT_TRUE((*writer)->Flush().ok());
+
+    auto scanner = (*table)->NewScan().ProjectByName({"ts", "id", "price"}).CreateLogScanner();
+    ASSERT_TRUE(scanner.ok()) << scanner.status().ToString();
+    EXPECT_EQ((*scanner)->column_names(), (std::vector<std::string>{"ts", "id", "price"}));
+    ASSERT_TRUE((*scanner)->SubscribeAll(OffsetSpec::Earliest()).ok());
+    std::vector<ScanRecord> records = ReadAll(Conn(), path, **scanner);
+    ASSERT_EQ(records.size(), 5000u);
+    std::set<int32_t> ids;
+    for (const ScanRecord& record : records) {
+      ASSERT_EQ(record.row.size(), 3u);
+      int32_t id = record.row[1].as<int32_t>();
+      ids.insert(id);
+      GenericRow full = EventRow(id);
+      EXPECT_EQ(record.row[0], full[4]);
+      EXPECT_EQ(record.row[2], full[3]);
+    }
+    EXPECT_EQ(ids.size(), 5000u);
+    EXPECT_EQ((*table)->NewScan().ProjectByName({"nope"}).CreateLogScanner().status().code(),
+              ErrorCode::kInvalidColumnProjection);
+  }
+}
+
+// A keyless table with small batches: the sticky assigner moves between buckets as batches
+// fill, and every row still arrives once.
+TEST_F(ClusterTest, KeylessTableSpreadsBatchesOverBuckets) {
+  TablePath path = CreateTable("keyless", EventSchema(), 3);
+  ClientConfig config;
+  config.bootstrap_servers = bootstrap_;
+  config.writer_batch_size = 16 * 1024;
+  auto conn = Connection::Create(config);
+  ASSERT_TRUE(conn.ok());
+  auto table = (*conn)->GetTable(path);
+  ASSERT_TRUE(table.ok());
+  auto writer = (*table)->NewAppend().CreateWriter();
+  ASSERT_TRUE(writer.ok());
+  for (int32_t id = 0; id < 20000; ++id) ASSERT_TRUE((*writer)->Append(EventRow(id)).ok());
+  ASSERT_TRUE((*writer)->Close().ok());
+  auto offsets = (*conn)->GetAdmin()->ListOffsets(path, {}, OffsetSpec::Latest());
+  ASSERT_TRUE(offsets.ok());
+  int used = 0;
+  int64_t total = 0;
+  for (const auto& [bucket, offset] : *offsets) {
+    used += offset.value() > 0;
+    total += offset.value();
+  }
+  EXPECT_EQ(total, 20000);
+  EXPECT_GE(used, 2);
+}
+
+// Subscribing at LATEST and at a timestamp reads only what was written after.
+TEST_F(ClusterTest, SubscribeAtLatestAndTimestamp) {
+  TablePath path = CreateTable("tail", EventSchema(), 1);
+  auto table = Conn().GetTable(path);
+  ASSERT_TRUE(table.ok());
+  auto writer = (*table)->NewAppend().CreateWriter();
+  ASSERT_TRUE(writer.ok());
+  for (int32_t id = 0; id < 100; ++id) ASSERT_TRUE((*writer)->Append(EventRow(id)).ok());
+  ASSERT_TRUE((*writer)->Flush().ok());
+
+  auto scanner = (*table)->NewScan().ProjectByIndex({0}).CreateLogScanner();
+  ASSERT_TRUE(scanner.ok());
+  ASSERT_TRUE((*scanner)->Subscribe(BucketId(0), OffsetSpec::Latest()).ok());
+  EXPECT_EQ((*scanner)->Positions()[BucketId(0)].value(), 100);
+  auto nothing = (*scanner)->Poll(300ms);
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_TRUE(nothing->empty());
+
+  std::this_thread::sleep_for(20ms);
+  int64_t before_second_write =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  std::this_thread::sleep_for(20ms);
+  for (int32_t id = 100; id < 150; ++id) ASSERT_TRUE((*writer)->Append(EventRow(id)).ok());
+  ASSERT_TRUE((*writer)->Flush().ok());
+
+  std::vector<int32_t> ids;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (ids.size() < 50 && std::chrono::steady_clock::now() < deadline) {
+    auto records = (*scanner)->Poll(1s);
+    ASSERT_TRUE(records.ok()) << records.status().ToString();
+    for (const auto& r : *records) ids.push_back(r.row[0].as<int32_t>());
+  }
+  ASSERT_EQ(ids.size(), 50u);
+  EXPECT_EQ(ids.front(), 100);
+  EXPECT_EQ(ids.back(), 149);
+
+  auto by_time = (*table)->NewScan().ProjectByIndex({0}).CreateLogScanner();
+  ASSERT_TRUE(by_time.ok());
+  ASSERT_TRUE((*by_time)->Subscribe(BucketId(0), OffsetSpec::Timestamp(before_second_write)).ok());
+  EXPECT_EQ((*by_time)->Positions()[BucketId(0)].value(), 100);
+  EXPECT_EQ((*by_time)->Subscribe(BucketId(7), 0).code(), ErrorCode::kUnknownTableOrBucket);
+}
+
+// The CLI end to end: DDL, produce (JSON lines and CSV), scan (JSON lines, projection, limit),
+// offsets, describe.
+TEST_F(ClusterTest, CliEndToEnd) {
+  const std::string table = database_ + ".events";
+  EXPECT_EQ(Cli({"db", "create", database_}).exit_code, 0);
+  auto created = Cli({"table", "create", table, "--schema",
+                      "id INT NOT NULL, name STRING, price DECIMAL(10, 2), ts TIMESTAMP(3), "
+                      "tags ARRAY<STRING>",
+                      "--bucket-key", "id", "--buckets", "3"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(created.out, "Created table " + table + "\n");
+
+  constexpr int kRows = 100000;
+  std::string input = (dir_ / "rows.jsonl").string();
+  {
+    std::ofstream out(input);
+    for (int i = 0; i < kRows; ++i) {
+      out << json{{"id", i}, {"name", "n" + std::to_string(i)}, {"price", std::to_string(i) + ".25"},
+                  {"ts", 1714564800000 + i}, {"tags", {"t" + std::to_string(i % 3)}}}
+                 .dump()
+          << '\n';
+    }
+  }
+  auto produced = Cli({"--format", "json", "produce", table, "--input", input});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  json summary = json::parse(produced.out);
+  EXPECT_EQ(summary["rows"], kRows);
+  EXPECT_EQ(summary["complete"], true);
+
+  auto offsets = Cli({"--format", "json", "offsets", table});
+  ASSERT_EQ(offsets.exit_code, 0) << offsets.err;
+  int64_t total = 0;
+  json offsets_doc = json::parse(offsets.out);
+  for (const auto& b : offsets_doc["buckets"]) total += b["records"].get<int64_t>();
+  EXPECT_EQ(total, kRows) << offsets.out;
+
+  auto scanned = Cli({"--format", "json", "scan", table});
+  ASSERT_EQ(scanned.exit_code, 0) << scanned.err;
+  std::istringstream lines(scanned.out);
+  std::string line;
+  std::vector<bool> seen(kRows, false);
+  int count = 0;
+  while (std::getline(lines, line)) {
+    json record = json::parse(line);
+    int id = record["row"]["id"];
+    ASSERT_FALSE(seen[static_cast<size_t>(id)]);
+    seen[static_cast<size_t>(id)] = true;
+    EXPECT_EQ(record["change_type"], "+A");
+    EXPECT_EQ(record["row"]["name"], "n" + std::to_string(id));
+    EXPECT_EQ(record["row"]["price"], std::to_string(id) + ".25");
+    EXPECT_EQ(record["row"]["tags"], json::array({"t" + std::to_string(id % 3)}));
+    ++count;
+  }
+  EXPECT_EQ(count, kRows);
+
+  auto projected = Cli({"--format", "json", "scan", table, "--columns", "price,id", "--limit", "5"});
+  ASSERT_EQ(projected.exit_code, 0) << projected.err;
+  std::istringstream plines(projected.out);
+  int pcount = 0;
+  while (std::getline(plines, line)) {
+    nlohmann::ordered_json row = nlohmann::ordered_json::parse(line)["row"];
+    EXPECT_EQ(row.size(), 2u);
+    EXPECT_EQ(row.begin().key(), "price");
+    ++pcount;
+  }
+  EXPECT_EQ(pcount, 5);
+
+  std::string csv = (dir_ / "rows.csv").string();
+  {
+    std::ofstream out(csv);
+    out << "id,name,price\n" << kRows << ",\"with, comma\",1.5\n" << kRows + 1 << ",,2\n";
+  }
+  auto csv_produced = Cli({"produce", table, "--input", csv, "--input-format", "csv"});
+  ASSERT_EQ(csv_produced.exit_code, 0) << csv_produced.err;
+  EXPECT_NE(csv_produced.out.find("Produced 2 rows"), std::string::npos) << csv_produced.out;
+
+  auto human = Cli({"scan", table, "--columns", "id,name", "--from", "earliest", "--limit", "3"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_EQ(human.out.rfind("bucket | offset | op | id", 0), 0u) << human.out;
+  EXPECT_NE(human.out.find("(3 rows)"), std::string::npos);
+
+  auto described = Cli({"--format", "json", "table", "describe", table});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  json doc = json::parse(described.out);
+  EXPECT_EQ(doc["buckets"], 3);
+  EXPECT_EQ(doc["columns"][2]["type"], "DECIMAL(10, 2)");
+
+  auto listed = Cli({"--format", "json", "table", "list", database_});
+  EXPECT_EQ(json::parse(listed.out), json::array({"events"}));
+  auto cluster = Cli({"--format", "json", "cluster"});
+  ASSERT_EQ(cluster.exit_code, 0) << cluster.err;
+  EXPECT_EQ(json::parse(cluster.out)["servers"][0]["role"], "coordinator");
+}
+
+// Failures map to the documented exit codes with the Fluss error name on stderr.
+TEST_F(ClusterTest, CliErrorExitCodes) {
+  const std::string table = database_ + ".t";
+  ASSERT_EQ(Cli({"db", "create", database_}).exit_code, 0);
+  auto exists = Cli({"db", "create", database_});
+  EXPECT_EQ(exists.exit_code, 4);
+  EXPECT_NE(exists.err.find("DATABASE_ALREADY_EXIST (6)"), std::string::npos) << exists.err;
+
+  auto missing = Cli({"scan", database_ + ".nope"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("TABLE_NOT_EXIST (7)"), std::string::npos) << missing.err;
+
+  auto bad_schema = Cli({"table", "create", table, "--schema", "id VARCHAR(3)"});
+  EXPECT_EQ(bad_schema.exit_code, 2);
+  EXPECT_NE(bad_schema.err.find("use STRING"), std::string::npos) << bad_schema.err;
+
+  ASSERT_EQ(Cli({"table", "create", table, "--schema", "id INT NOT NULL, v DOUBLE"}).exit_code, 0);
+  std::string input = (dir_ / "bad.jsonl").string();
+  {
+    std::ofstream out(input);
+    out << R"({"id": 1, "v": 0.5})" << "\n" << R"({"id": 2, "v": "high"})" << "\n";
+  }
+  auto bad_row = Cli({"produce", table, "--input", input});
+  EXPECT_EQ(bad_row.exit_code, 5);
+  EXPECT_NE(bad_row.err.find("line 2: column 'v' (DOUBLE)"), std::string::npos) << bad_row.err;
+  EXPECT_NE(bad_row.out.find("Produced 1 rows"), std::string::npos) << bad_row.out;
+
+  auto not_empty = Cli({"db", "drop", database_});
+  EXPECT_EQ(not_empty.exit_code, 1);
+  EXPECT_NE(not_empty.err.find("DATABASE_NOT_EMPTY"), std::string::npos);
+
+  auto usage = Cli({"scan"});
+  EXPECT_EQ(usage.exit_code, 2);
+
+  // A port nothing listens on: bind one, note it, close it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  std::string saved = bootstrap_;
+  bootstrap_ = "127.0.0.1:" + std::to_string(port);
+  auto unreachable = Cli({"db", "list"});
+  bootstrap_ = saved;
+  EXPECT_EQ(unreachable.exit_code, 6);
+  EXPECT_NE(unreachable.err.find("NETWORK_EXCEPTION (1)"), std::string::npos) << unreachable.err;
+
+  EXPECT_EQ(Cli({"db", "drop", database_, "--cascade"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace strom
