@@ -392,8 +392,11 @@ Result<DecodedArrowBatch> ArrowBatchReader::Read(ByteView data, const DataType& 
 
   NodeCursor cursor;
   cursor.nodes = nodes;
-  out.columns_.reserve(row_type.fields().size());
-  for (const DataField& f : row_type.fields()) {
+  // The views point at the types they were decoded for: the batch keeps its own copy, so it
+  // never depends on the lifetime of the caller's row type.
+  out.row_type_ = std::make_shared<const DataType>(row_type);
+  out.columns_.reserve(out.row_type_->fields().size());
+  for (const DataField& f : out.row_type_->fields()) {
     STROM_ASSIGN_OR_RETURN(ArrowColumnView column, ReadColumn(f.type, &cursor));
     if (column.length() != out.num_rows_) {
       return Corruption("Arrow column {} has {} slots, the batch has {} rows", f.name,

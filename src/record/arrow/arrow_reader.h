@@ -28,7 +28,7 @@ struct ArrowReadOptions {
 /// checks of their own; the index must be below length().
 ///
 /// Points into the DecodedArrowBatch that owns it (and, for uncompressed messages, into the
-/// message bytes), and at the DataType it was decoded for.
+/// message bytes), and at that batch's copy of the DataType it was decoded for.
 class ArrowColumnView {
  public:
   const DataType& type() const { return *type_; }
@@ -102,9 +102,9 @@ class ArrowColumnView {
 
 /// One decoded RecordBatch: a column view per top-level field.
 ///
-/// Owns the decompressed buffers (one allocation). For an uncompressed message the views point
-/// into the message bytes instead, so those bytes must outlive the batch; so must the row type
-/// it was decoded for. Movable; moving keeps every view valid.
+/// Owns the decompressed buffers (one allocation) and a copy of the row type it was decoded
+/// for. For an uncompressed message the views point into the message bytes instead, so those
+/// bytes must outlive the batch. Movable; moving keeps every view valid.
 class DecodedArrowBatch {
  public:
   int64_t num_rows() const { return num_rows_; }
@@ -122,6 +122,7 @@ class DecodedArrowBatch {
  private:
   friend class ArrowBatchReader;
   std::unique_ptr<char[]> arena_;
+  std::shared_ptr<const DataType> row_type_;
   std::vector<ArrowColumnView> columns_;
   int64_t num_rows_ = 0;
   CompressionCodec codec_ = CompressionCodec::kNone;
