@@ -333,4 +333,11 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # pyfluss 1.0.0 sometimes aborts (SIGABRT, no message) while the interpreter tears down
+    # its runtime after a write, once the scenario's verdict is already printed: seen in about
+    # 1 run in 4 against strom-server. Leave without that teardown so the exit code is the
+    # scenario's. Whether the same happens against the Fluss peer is still to be checked.
+    os._exit(code)
