@@ -295,7 +295,7 @@ BatchClock::time_point AppendWriterImpl::Drain(BatchClock::time_point now) {
         }
         if (!request.empty() && size + head.bytes().size() > max_size) break;
         TableBucket table_bucket(info_.table_id, bucket);
-        if (idempotence_.enabled() && head.sealed() && head.writer_id() != kNoWriterId &&
+        if (idempotence_.enabled() && head.writer_id() != kNoWriterId &&
             head.writer_id() != idempotence_.writer_id()) {
           // Waited for a retry while the writer id was reset: the earlier attempt may or
           // may not be stored, and re-sending under the new id could store it twice.
@@ -309,23 +309,15 @@ BatchClock::time_point AppendWriterImpl::Drain(BatchClock::time_point now) {
           continue;
         }
         if (!idempotence_.CanSend(table_bucket, head.sequence(), queue.inflight)) continue;
-        if (!head.sealed()) {
-          // New (or re-sent as new): its header, writer id, sequence and CRC are written now.
-          WriterId writer = kNoWriterId;
-          BatchSequence sequence = kNoBatchSequence;
-          if (idempotence_.enabled()) {
-            writer = idempotence_.writer_id();
-            sequence = idempotence_.AssignSequence(table_bucket);
-          }
-          Status sealed = head.Seal(writer, sequence);
-          if (!sealed.ok()) {
+        if (idempotence_.enabled() && head.sequence() == kNoBatchSequence) {
+          BatchSequence sequence = idempotence_.AssignSequence(table_bucket);
+          Status stamped = head.Stamp(idempotence_.writer_id(), sequence);
+          if (!stamped.ok()) {
             std::unique_ptr<WriteBatch> bad = std::move(queue.batches.front());
             queue.batches.pop_front();
-            if (idempotence_.enabled()) {
-              idempotence_.OnError(table_bucket, writer, sequence, ErrorCode::kCorruptRecord,
-                                   false);
-            }
-            Complete(std::move(bad), sealed);
+            idempotence_.OnError(table_bucket, idempotence_.writer_id(), sequence,
+                                 ErrorCode::kCorruptRecord, false);
+            Complete(std::move(bad), stamped);
             continue;
           }
         }
@@ -466,7 +458,7 @@ void AppendWriterImpl::HandleError(std::unique_ptr<WriteBatch> batch, const Stat
       Complete(std::move(batch), Status::OK());
       return;
     case BatchErrorAction::kRetryAsNew:
-      batch->ClearSeal();
+      batch->ClearStamp();
       [[fallthrough]];
     case BatchErrorAction::kRetry:
       STROM_LOG_DEBUG(kLog, "retrying a batch of {} bucket {} after {}", info_.path.ToString(),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/crc32c.h"
 #include "record/compacted_row.h"
 #include "record/indexed_row.h"
 
@@ -36,10 +37,17 @@ bool BatchCompletion::IsReady() {
 
 namespace {
 
+record::LogBatchParams BatchParams(SchemaId schema_id) {
+  record::LogBatchParams params;
+  params.schema_id = schema_id;
+  params.append_only = true;
+  return params;
+}
+
 class ArrowRecordsBuilder final : public RecordsBuilder {
  public:
-  explicit ArrowRecordsBuilder(std::unique_ptr<record::arrow::ArrowBatchWriter> writer)
-      : writer_(std::move(writer)) {}
+  ArrowRecordsBuilder(std::unique_ptr<record::arrow::ArrowBatchWriter> writer, SchemaId schema_id)
+      : writer_(std::move(writer)), schema_id_(schema_id) {}
 
   Status Append(const record::GenericRow& row) override { return writer_->AppendRow(row); }
   int32_t record_count() const override { return static_cast<int32_t>(writer_->num_rows()); }
@@ -47,23 +55,29 @@ class ArrowRecordsBuilder final : public RecordsBuilder {
     return static_cast<int64_t>(record::kLogHeaderSizeV0) + writer_->EstimatedUncompressedSize();
   }
   Status Build(ByteBuffer* out) override {
-    // The IPC message goes straight behind the header gap: no copy of the body later.
-    out->clear();
-    out->reserve(static_cast<size_t>(EstimatedSize()));
-    out->append(record::kLogHeaderSizeV0, '\0');
-    return writer_->Finish(out);
+    int32_t count = record_count();
+    body_.clear();
+    STROM_RETURN_IF_ERROR(writer_->Finish(&body_));
+    out->reserve(out->size() + record::kLogHeaderSizeV0 + body_.size());
+    record::LogRecordBatchBuilder builder(out, BatchParams(schema_id_));
+    STROM_RETURN_IF_ERROR(builder.SetBody(body_, count));
+    builder.Finish();
+    return Status::OK();
   }
 
  private:
   std::unique_ptr<record::arrow::ArrowBatchWriter> writer_;
+  SchemaId schema_id_;
+  ByteBuffer body_;
 };
 
-// INDEXED / COMPACTED: records (int32 length, change type, row) are encoded in place behind the
-// header gap, and Build hands that buffer over without copying.
+// INDEXED / COMPACTED: the records section is built in place (int32 length, change type,
+// row), so Build only prepends the header.
 template <typename Codec>
 class RowRecordsBuilder final : public RecordsBuilder {
  public:
-  explicit RowRecordsBuilder(Codec codec) : codec_(std::move(codec)) { Reset(); }
+  RowRecordsBuilder(Codec codec, SchemaId schema_id)
+      : codec_(std::move(codec)), schema_id_(schema_id) {}
 
   Status Append(const record::GenericRow& row) override {
     size_t start = records_.size();
@@ -84,21 +98,22 @@ class RowRecordsBuilder final : public RecordsBuilder {
     return Status::OK();
   }
   int32_t record_count() const override { return count_; }
-  int64_t EstimatedSize() const override { return static_cast<int64_t>(records_.size()); }
+  int64_t EstimatedSize() const override {
+    return static_cast<int64_t>(record::kLogHeaderSizeV0 + records_.size());
+  }
   Status Build(ByteBuffer* out) override {
-    out->swap(records_);
-    Reset();
+    out->reserve(out->size() + record::kLogHeaderSizeV0 + records_.size());
+    record::LogRecordBatchBuilder builder(out, BatchParams(schema_id_));
+    STROM_RETURN_IF_ERROR(builder.SetBody(records_, count_));
+    builder.Finish();
+    records_.clear();
+    count_ = 0;
     return Status::OK();
   }
 
  private:
-  void Reset() {
-    records_.clear();
-    records_.append(record::kLogHeaderSizeV0, '\0');
-    count_ = 0;
-  }
-
   Codec codec_;
+  SchemaId schema_id_;
   ByteBuffer records_;
   int32_t count_ = 0;
 };
@@ -106,7 +121,7 @@ class RowRecordsBuilder final : public RecordsBuilder {
 }  // namespace
 
 Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(
-    LogFormat format, const record::DataType& row_type,
+    LogFormat format, const record::DataType& row_type, SchemaId schema_id,
     record::arrow::ArrowCompression compression) {
   std::vector<record::DataType> field_types;
   for (const auto& field : row_type.fields()) field_types.push_back(field.type);
@@ -115,26 +130,38 @@ Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(
       STROM_ASSIGN_OR_RETURN(auto writer,
                              record::arrow::ArrowBatchWriter::Create(row_type, compression));
       return std::unique_ptr<RecordsBuilder>(
-          std::make_unique<ArrowRecordsBuilder>(std::move(writer)));
+          std::make_unique<ArrowRecordsBuilder>(std::move(writer), schema_id));
     }
     case LogFormat::kIndexed:
       return std::unique_ptr<RecordsBuilder>(
           std::make_unique<RowRecordsBuilder<record::IndexedRowCodec>>(
-              record::IndexedRowCodec(std::move(field_types))));
+              record::IndexedRowCodec(std::move(field_types)), schema_id));
     case LogFormat::kCompacted:
       return std::unique_ptr<RecordsBuilder>(
           std::make_unique<RowRecordsBuilder<record::CompactedRowCodec>>(
-              record::CompactedRowCodec(std::move(field_types))));
+              record::CompactedRowCodec(std::move(field_types)), schema_id));
   }
   return MakeError(ErrorCode::kInvalidConfig, "unknown log format");
 }
 
+Status StampBatch(std::span<char> batch, WriterId writer_id, BatchSequence sequence) {
+  STROM_ASSIGN_OR_RETURN(record::LogRecordBatch view,
+                         record::LogRecordBatch::Parse(ByteView(batch.data(), batch.size())));
+  const record::LogBatchLayout& layout = view.layout();
+  char* data = batch.data();
+  StoreI64LE(data + layout.writer_id, writer_id.value());
+  StoreI32LE(data + layout.batch_sequence, sequence.value());
+  size_t size = view.size_in_bytes();
+  uint32_t crc = crc32c::Value(data + layout.schema_id, size - layout.schema_id);
+  StoreI32LE(data + layout.crc, static_cast<int32_t>(crc));
+  return Status::OK();
+}
+
 // ---- WriteBatch ----
 
-WriteBatch::WriteBatch(TableBucket bucket, SchemaId schema_id, int64_t creation_index,
-                       BatchClock::time_point created, std::unique_ptr<RecordsBuilder> builder)
+WriteBatch::WriteBatch(TableBucket bucket, int64_t creation_index, BatchClock::time_point created,
+                       std::unique_ptr<RecordsBuilder> builder)
     : bucket_(bucket),
-      schema_id_(schema_id),
       creation_index_(creation_index),
       created_(created),
       builder_(std::move(builder)),
@@ -160,22 +187,15 @@ Result<WriteBatch::AppendOutcome> WriteBatch::TryAppend(const record::GenericRow
 }
 
 Result<std::unique_ptr<RecordsBuilder>> WriteBatch::Build() {
-  built_count_ = builder_->record_count();
+  bytes_.clear();
   STROM_RETURN_IF_ERROR(builder_->Build(&bytes_));
   last_estimate_ = static_cast<int64_t>(bytes_.size());
   return std::move(builder_);
 }
 
-Status WriteBatch::Seal(WriterId writer_id, BatchSequence sequence) {
-  record::LogBatchParams params;
-  params.schema_id = schema_id_;
-  params.append_only = true;
-  params.writer_id = writer_id;
-  params.batch_sequence = sequence;
-  Result<record::LogRecordBatch> sealed = record::FinishLogBatchInPlace(
-      std::span<char>(bytes_.data(), bytes_.size()), params, built_count_);
-  if (!sealed.ok()) return sealed.status();
-  sealed_ = true;
+Status WriteBatch::Stamp(WriterId writer_id, BatchSequence sequence) {
+  STROM_RETURN_IF_ERROR(StampBatch(std::span<char>(bytes_.data(), bytes_.size()), writer_id,
+                                   sequence));
   writer_id_ = writer_id;
   sequence_ = sequence;
   return Status::OK();

@@ -155,62 +155,23 @@ size_t LogRecordBatchBuilder::HeaderSize(int8_t magic) {
   return layout->header_size;
 }
 
-namespace {
-
-// Every header field the params fix (Length, CRC, LastOffsetDelta and RecordCount are written
-// by WriteSizesAndCrc once the records are in place).
-void WriteHeaderFields(char* h, const LogBatchLayout& layout, const LogBatchParams& params) {
-  StoreI64LE(h + kLogBaseOffsetOffset, params.base_offset.value());
-  h[kLogMagicOffset] = static_cast<char>(params.magic);
-  StoreI64LE(h + kLogCommitTimestampOffset, params.commit_timestamp.value());
-  if (layout.has_leader_epoch()) StoreI32LE(h + layout.leader_epoch, params.leader_epoch.value());
-  int16_t schema_id = params.schema_id.value();
-  std::memcpy(h + layout.schema_id, &schema_id, 2);
-  h[layout.attributes] = params.append_only ? static_cast<char>(kAppendOnlyFlagMask) : 0;
-  StoreI64LE(h + layout.writer_id, params.writer_id.value());
-  StoreI32LE(h + layout.batch_sequence, params.batch_sequence.value());
-}
-
-// Length, LastOffsetDelta (record count - 1, or 0 when empty), RecordCount and, last, the CRC
-// of a batch of `size` bytes starting at `h`.
-void WriteSizesAndCrc(char* h, const LogBatchLayout& layout, size_t size, int32_t record_count) {
-  StoreI32LE(h + kLogLengthOffset, static_cast<int32_t>(size - kLogOverhead));
-  StoreI32LE(h + layout.last_offset_delta, record_count == 0 ? 0 : record_count - 1);
-  StoreI32LE(h + layout.record_count, record_count);
-  uint32_t crc = crc32c::Value(h + layout.schema_id, size - layout.schema_id);
-  StoreI32LE(h + layout.crc, static_cast<int32_t>(crc));
-}
-
-}  // namespace
-
 LogRecordBatchBuilder::LogRecordBatchBuilder(ByteBuffer* out, const LogBatchParams& params)
     : out_(out), start_(out->size()), layout_(LogLayoutForMagic(params.magic)) {
   STROM_CHECK(layout_ != nullptr, "cannot build a log batch with magic {}", params.magic);
   // Write every field the params fix now; Length, CRC, LastOffsetDelta and RecordCount are
   // placeholders until Finish().
   out_->resize(start_ + layout_->header_size, '\0');
-  WriteHeaderFields(out_->data() + start_, *layout_, params);
-}
-
-Result<LogRecordBatch> FinishLogBatchInPlace(std::span<char> batch, const LogBatchParams& params,
-                                             int32_t record_count) {
-  const LogBatchLayout* layout = LogLayoutForMagic(params.magic);
-  if (layout == nullptr) {
-    return MakeError(ErrorCode::kUnsupportedVersion, "no log batch layout for magic {}",
-                     params.magic);
-  }
-  if (batch.size() < layout->header_size) {
-    return CorruptRecord("{} bytes cannot hold a {}-byte batch header", batch.size(),
-                         layout->header_size);
-  }
-  if (batch.size() > kMaxLogBatchSize) {
-    return MakeError(ErrorCode::kRecordTooLarge, "log batch of {} bytes is too large",
-                     batch.size());
-  }
-  if (record_count < 0) return CorruptRecord("record count {} is negative", record_count);
-  WriteHeaderFields(batch.data(), *layout, params);
-  WriteSizesAndCrc(batch.data(), *layout, batch.size(), record_count);
-  return LogRecordBatch::Parse(ByteView(batch.data(), batch.size()));
+  char* h = out_->data() + start_;
+  StoreI64LE(h + kLogBaseOffsetOffset, params.base_offset.value());
+  h[kLogMagicOffset] = static_cast<char>(params.magic);
+  StoreI64LE(h + kLogCommitTimestampOffset, params.commit_timestamp.value());
+  if (layout_->has_leader_epoch())
+    StoreI32LE(h + layout_->leader_epoch, params.leader_epoch.value());
+  int16_t schema_id = params.schema_id.value();
+  std::memcpy(h + layout_->schema_id, &schema_id, 2);
+  h[layout_->attributes] = params.append_only ? static_cast<char>(kAppendOnlyFlagMask) : 0;
+  StoreI64LE(h + layout_->writer_id, params.writer_id.value());
+  StoreI32LE(h + layout_->batch_sequence, params.batch_sequence.value());
 }
 
 Status LogRecordBatchBuilder::AppendRow(ChangeType type, ByteView row) {
@@ -251,7 +212,11 @@ LogRecordBatch LogRecordBatchBuilder::Finish() {
   finished_ = true;
   size_t size = size_in_bytes();
   char* h = out_->data() + start_;
-  WriteSizesAndCrc(h, *layout_, size, record_count_);
+  StoreI32LE(h + kLogLengthOffset, static_cast<int32_t>(size - kLogOverhead));
+  StoreI32LE(h + layout_->last_offset_delta, record_count_ == 0 ? 0 : record_count_ - 1);
+  StoreI32LE(h + layout_->record_count, record_count_);
+  uint32_t crc = crc32c::Value(h + layout_->schema_id, size - layout_->schema_id);
+  StoreI32LE(h + layout_->crc, static_cast<int32_t>(crc));
   Result<LogRecordBatch> batch = LogRecordBatch::Parse(ByteView(h, size));
   STROM_CHECK(batch.ok(), "builder produced a malformed batch: {}", batch.status().ToString());
   return *batch;

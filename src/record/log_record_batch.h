@@ -279,17 +279,6 @@ class LogRecordBatchBuilder {
   bool finished_ = false;
 };
 
-/// Completes a batch whose records section was written in place after a header-sized gap
-/// (so it never has to be copied behind a header): `batch` is the whole batch, the gap
-/// included, holding `record_count` records. Writes every header field from `params`, then
-/// Length, LastOffsetDelta, RecordCount and, last, the CRC, exactly as LogRecordBatchBuilder
-/// does. Writers that learn the writer id and sequence only when a batch is sent (clients)
-/// call it at that point; calling it again with other params re-stamps the batch. Fails with
-/// kUnsupportedVersion for an unknown magic, kCorruptRecord when `batch` is shorter than the
-/// header or the count is negative, kRecordTooLarge beyond what Length can describe.
-Result<LogRecordBatch> FinishLogBatchInPlace(std::span<char> batch, const LogBatchParams& params,
-                                             int32_t record_count);
-
 /// One record of an INDEXED or COMPACTED records section: its change type and the encoded
 /// row (borrowed).
 struct RowRecord {

@@ -77,44 +77,6 @@ TEST(LogRecordBatchGoldenTest, BuildMatchesFluss) {
   }
 }
 
-// Records written behind a header gap, then the header filled in place, give Fluss's bytes.
-TEST(LogRecordBatchGoldenTest, FinishInPlaceMatchesFluss) {
-  for (const auto& e : GoldenLogBatches()) {
-    SCOPED_TRACE(e["id"].get<std::string>());
-    LogBatchParams params = ParamsFromGolden(e);
-    ByteBuffer out(LogRecordBatchBuilder::HeaderSize(params.magic), '\x7f');  // any filler
-    int32_t count = 0;
-    for (const auto& r : e["records"]) {
-      ByteBuffer row = Hex(r["row_hex"].get<std::string>());
-      ByteWriter w(&out);
-      w.I32LE(static_cast<int32_t>(row.size() + 1));
-      w.U8(static_cast<uint8_t>(r["change_type_byte"].get<int>()));
-      w.Bytes(row);
-      ++count;
-    }
-    auto batch = FinishLogBatchInPlace(std::span<char>(out.data(), out.size()), params, count);
-    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
-    EXPECT_EQ(ToHex(out), e["hex"].get<std::string>());
-    EXPECT_EQ(batch->checksum(), e["crc"].get<uint32_t>());
-  }
-  ByteBuffer short_batch(10, '\0');
-  EXPECT_EQ(FinishLogBatchInPlace(std::span<char>(short_batch.data(), short_batch.size()),
-                                  LogBatchParams(), 0)
-                .status()
-                .code(),
-            ErrorCode::kCorruptRecord);
-  ByteBuffer header(kLogHeaderSizeV0, '\0');
-  EXPECT_FALSE(
-      FinishLogBatchInPlace(std::span<char>(header.data(), header.size()), LogBatchParams(), -1)
-          .ok());
-  LogBatchParams bad_magic;
-  bad_magic.magic = 7;
-  EXPECT_EQ(FinishLogBatchInPlace(std::span<char>(header.data(), header.size()), bad_magic, 0)
-                .status()
-                .code(),
-            ErrorCode::kUnsupportedVersion);
-}
-
 TEST(LogRecordBatchGoldenTest, ParseMatchesFluss) {
   for (const auto& e : GoldenLogBatches()) {
     SCOPED_TRACE(e["id"].get<std::string>());
