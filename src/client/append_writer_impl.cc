@@ -176,7 +176,6 @@ Task<void> AppendWriterImpl::SenderLoop() {
     BatchClock::time_point next_wake = now + kMaxIdle;
     for (auto& batch : accumulator_->TakeReady(now, &next_wake)) Enqueue(std::move(batch));
 
-    next_wake = std::min(next_wake, ExpireQueued(now));
     bool queued = false;
     for (const auto& [bucket, queue] : queues_) queued = queued || !queue.batches.empty();
     if (stopping_ && !HasPendingWork()) break;
@@ -416,41 +415,9 @@ Task<void> AppendWriterImpl::SendRequest(ServerNode leader,
   waker_->notifier.Notify();
 }
 
-bool AppendWriterImpl::Expired(const WriteBatch& batch, BatchClock::time_point now) const {
-  return config_.writer_delivery_timeout.count() > 0 &&
-         now - batch.created() >= config_.writer_delivery_timeout;
-}
-
-BatchClock::time_point AppendWriterImpl::ExpireQueued(BatchClock::time_point now) {
-  BatchClock::time_point next = BatchClock::time_point::max();
-  if (config_.writer_delivery_timeout.count() <= 0) return next;
-  for (auto& [bucket, queue] : queues_) {
-    for (auto it = queue.batches.begin(); it != queue.batches.end();) {
-      if (!Expired(**it, now)) {
-        next = std::min(next, (*it)->created() + config_.writer_delivery_timeout);
-        ++it;
-        continue;
-      }
-      std::unique_ptr<WriteBatch> batch = std::move(*it);
-      it = queue.batches.erase(it);
-      Status timeout = MakeError(
-          ErrorCode::kRequestTimeOut, "a batch of {} bucket {} was not acknowledged within {} ms",
-          info_.path.ToString(), bucket, config_.writer_delivery_timeout.count());
-      if (batch->sealed() && idempotence_.enabled()) {
-        // It was sent before: whether it was stored is unknown.
-        idempotence_.OnError(batch->bucket(), batch->writer_id(), batch->sequence(),
-                             ErrorCode::kRequestTimeOut, /*retries_left=*/false);
-      }
-      Complete(std::move(batch), timeout);
-    }
-  }
-  return next;
-}
-
 void AppendWriterImpl::HandleError(std::unique_ptr<WriteBatch> batch, const Status& error) {
   if (InvalidatesMetadata(error.code())) context_->InvalidateLeaders(info_.table_id);
-  bool retries_left =
-      batch->attempts() <= config_.writer_retries && !Expired(*batch, BatchClock::now());
+  bool retries_left = batch->attempts() <= config_.writer_retries;
   BatchErrorAction action = idempotence_.OnError(batch->bucket(), batch->writer_id(),
                                                  batch->sequence(), error.code(), retries_left);
   switch (action) {
