@@ -45,6 +45,11 @@ struct ClientConfig {
   int32_t writer_retries = INT32_MAX;
   /// `client.writer.retry-backoff` (Strom): pause before a batch is re-sent.
   std::chrono::milliseconds writer_retry_backoff{100};
+  /// `client.writer.delivery-timeout` (Strom): a batch not acknowledged this long after it
+  /// was opened fails with REQUEST_TIME_OUT instead of being retried again (also when it
+  /// waits for a leader or a writer id). 0, the default, retries as long as `writer_retries`
+  /// allows, as the Fluss Java client does.
+  std::chrono::milliseconds writer_delivery_timeout{0};
   /// `client.writer.batch-size`: a bucket's batch is sent once it holds this many bytes.
   int64_t writer_batch_size = 2 * 1024 * 1024;
   /// `client.writer.batch-timeout`: the longest a non-full batch waits for more rows.

@@ -25,6 +25,9 @@ Result<Connection*> CommandContext::connection() {
   if (connection_ != nullptr) return connection_.get();
   std::vector<std::pair<std::string, std::string>> properties;
   properties.emplace_back("bootstrap.servers", options_.bootstrap_servers);
+  // An interactive tool should not retry forever when the cluster goes away: rows not
+  // acknowledged within two minutes fail (override with -c client.writer.delivery-timeout=...).
+  properties.emplace_back("client.writer.delivery-timeout", "120 s");
   for (const std::string& option : options_.client_options) {
     size_t eq = option.find('=');
     if (eq == std::string::npos || eq == 0) {

@@ -353,6 +353,11 @@ Status Scan(CommandContext& ctx, const ScanOptions& options) {
   int64_t printed = 0;
   const int64_t limit = options.limit.value_or(INT64_MAX);
 
+  // Without --follow a scan that stops making progress (the cluster went away) ends with
+  // REQUEST_TIME_OUT instead of waiting forever.
+  const auto stall_limit = conn->config().request_timeout;
+  auto last_progress = std::chrono::steady_clock::now();
+  std::map<BucketId, LogOffset> last_positions;
   while (!open.empty() && printed < limit && !ctx.interrupted()) {
     STROM_ASSIGN_OR_RETURN(ScanRecords records, scanner->Poll(options.poll_timeout));
     // Human output buffers the first rows (up to kWidthRows, or with --follow the first
@@ -393,6 +398,16 @@ Status Scan(CommandContext& ctx, const ScanOptions& options) {
       continue;
     }
     std::map<BucketId, LogOffset> positions = scanner->Positions();
+    if (!records.empty() || positions != last_positions) {
+      last_progress = std::chrono::steady_clock::now();
+      last_positions = positions;
+    } else if (std::chrono::steady_clock::now() - last_progress > stall_limit) {
+      return MakeError(ErrorCode::kRequestTimeOut,
+                       "the scan of {} made no progress for {} s ({} bucket(s) unfinished)",
+                       path.ToString(),
+                       std::chrono::duration_cast<std::chrono::seconds>(stall_limit).count(),
+                       open.size());
+    }
     for (auto it = open.begin(); it != open.end();) {
       auto pos = positions.find(*it);
       if (pos != positions.end() && pos->second >= stop[*it]) {

@@ -269,14 +269,18 @@ Result<Datum> ParseDecimal(std::string_view text, const DataType& type) {
     size_t drop = static_cast<size_t>(-shift);
     if (drop >= digits.size()) {
       round_up = drop == digits.size() && digits[0] >= '5';
-      digits = "0";
+      digits.assign(1, '0');
     } else {
       round_up = digits[digits.size() - drop] >= '5';
       digits.resize(digits.size() - drop);
     }
   }
   size_t first = digits.find_first_not_of('0');
-  digits = first == std::string::npos ? "0" : digits.substr(first);
+  if (first == std::string::npos) {
+    digits.assign(1, '0');
+  } else {
+    digits.erase(0, first);
+  }
   if (digits.size() > 39) {
     return Bad("'{}' does not fit DECIMAL({}, {})", text, type.precision(), type.scale());
   }

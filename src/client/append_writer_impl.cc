@@ -176,6 +176,7 @@ Task<void> AppendWriterImpl::SenderLoop() {
     BatchClock::time_point next_wake = now + kMaxIdle;
     for (auto& batch : accumulator_->TakeReady(now, &next_wake)) Enqueue(std::move(batch));
 
+    next_wake = std::min(next_wake, ExpireQueued(now));
     bool queued = false;
     for (const auto& [bucket, queue] : queues_) queued = queued || !queue.batches.empty();
     if (stopping_ && !HasPendingWork()) break;
@@ -294,7 +295,7 @@ BatchClock::time_point AppendWriterImpl::Drain(BatchClock::time_point now) {
         }
         if (!request.empty() && size + head.bytes().size() > max_size) break;
         TableBucket table_bucket(info_.table_id, bucket);
-        if (idempotence_.enabled() && head.writer_id() != kNoWriterId &&
+        if (idempotence_.enabled() && head.sealed() && head.writer_id() != kNoWriterId &&
             head.writer_id() != idempotence_.writer_id()) {
           // Waited for a retry while the writer id was reset: the earlier attempt may or
           // may not be stored, and re-sending under the new id could store it twice.
@@ -308,15 +309,23 @@ BatchClock::time_point AppendWriterImpl::Drain(BatchClock::time_point now) {
           continue;
         }
         if (!idempotence_.CanSend(table_bucket, head.sequence(), queue.inflight)) continue;
-        if (idempotence_.enabled() && head.sequence() == kNoBatchSequence) {
-          BatchSequence sequence = idempotence_.AssignSequence(table_bucket);
-          Status stamped = head.Stamp(idempotence_.writer_id(), sequence);
-          if (!stamped.ok()) {
+        if (!head.sealed()) {
+          // New (or re-sent as new): its header, writer id, sequence and CRC are written now.
+          WriterId writer = kNoWriterId;
+          BatchSequence sequence = kNoBatchSequence;
+          if (idempotence_.enabled()) {
+            writer = idempotence_.writer_id();
+            sequence = idempotence_.AssignSequence(table_bucket);
+          }
+          Status sealed = head.Seal(writer, sequence);
+          if (!sealed.ok()) {
             std::unique_ptr<WriteBatch> bad = std::move(queue.batches.front());
             queue.batches.pop_front();
-            idempotence_.OnError(table_bucket, idempotence_.writer_id(), sequence,
-                                 ErrorCode::kCorruptRecord, false);
-            Complete(std::move(bad), stamped);
+            if (idempotence_.enabled()) {
+              idempotence_.OnError(table_bucket, writer, sequence, ErrorCode::kCorruptRecord,
+                                   false);
+            }
+            Complete(std::move(bad), sealed);
             continue;
           }
         }
@@ -415,9 +424,41 @@ Task<void> AppendWriterImpl::SendRequest(ServerNode leader,
   waker_->notifier.Notify();
 }
 
+bool AppendWriterImpl::Expired(const WriteBatch& batch, BatchClock::time_point now) const {
+  return config_.writer_delivery_timeout.count() > 0 &&
+         now - batch.created() >= config_.writer_delivery_timeout;
+}
+
+BatchClock::time_point AppendWriterImpl::ExpireQueued(BatchClock::time_point now) {
+  BatchClock::time_point next = BatchClock::time_point::max();
+  if (config_.writer_delivery_timeout.count() <= 0) return next;
+  for (auto& [bucket, queue] : queues_) {
+    for (auto it = queue.batches.begin(); it != queue.batches.end();) {
+      if (!Expired(**it, now)) {
+        next = std::min(next, (*it)->created() + config_.writer_delivery_timeout);
+        ++it;
+        continue;
+      }
+      std::unique_ptr<WriteBatch> batch = std::move(*it);
+      it = queue.batches.erase(it);
+      Status timeout = MakeError(
+          ErrorCode::kRequestTimeOut, "a batch of {} bucket {} was not acknowledged within {} ms",
+          info_.path.ToString(), bucket, config_.writer_delivery_timeout.count());
+      if (batch->sealed() && idempotence_.enabled()) {
+        // It was sent before: whether it was stored is unknown.
+        idempotence_.OnError(batch->bucket(), batch->writer_id(), batch->sequence(),
+                             ErrorCode::kRequestTimeOut, /*retries_left=*/false);
+      }
+      Complete(std::move(batch), timeout);
+    }
+  }
+  return next;
+}
+
 void AppendWriterImpl::HandleError(std::unique_ptr<WriteBatch> batch, const Status& error) {
   if (InvalidatesMetadata(error.code())) context_->InvalidateLeaders(info_.table_id);
-  bool retries_left = batch->attempts() <= config_.writer_retries;
+  bool retries_left =
+      batch->attempts() <= config_.writer_retries && !Expired(*batch, BatchClock::now());
   BatchErrorAction action = idempotence_.OnError(batch->bucket(), batch->writer_id(),
                                                  batch->sequence(), error.code(), retries_left);
   switch (action) {
@@ -425,7 +466,7 @@ void AppendWriterImpl::HandleError(std::unique_ptr<WriteBatch> batch, const Stat
       Complete(std::move(batch), Status::OK());
       return;
     case BatchErrorAction::kRetryAsNew:
-      batch->ClearStamp();
+      batch->ClearSeal();
       [[fallthrough]];
     case BatchErrorAction::kRetry:
       STROM_LOG_DEBUG(kLog, "retrying a batch of {} bucket {} after {}", info_.path.ToString(),

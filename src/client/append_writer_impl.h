@@ -69,6 +69,10 @@ class AppendWriterImpl {
   void HandleError(std::unique_ptr<WriteBatch> batch, const Status& error);
   void Complete(std::unique_ptr<WriteBatch> batch, Status status);
   void FailQueued(const Status& error);
+  /// Fails queued batches older than the delivery timeout; returns when the next one expires.
+  BatchClock::time_point ExpireQueued(BatchClock::time_point now);
+  /// True when `batch` has outlived the delivery timeout at `now`.
+  bool Expired(const WriteBatch& batch, BatchClock::time_point now) const;
   bool HasPendingWork() const;
   Task<Status> Stop();
 

@@ -111,6 +111,11 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          STROM_ASSIGN_OR_RETURN(c->writer_retry_backoff, ParseMillis(k, v));
          return Status::OK();
        }},
+      {"client.writer.delivery-timeout",
+       [](ClientConfig* c, std::string_view k, std::string_view v) -> Status {
+         STROM_ASSIGN_OR_RETURN(c->writer_delivery_timeout, ParseMillis(k, v));
+         return Status::OK();
+       }},
       {"client.writer.batch-size",
        [](ClientConfig* c, std::string_view k, std::string_view v) -> Status {
          STROM_ASSIGN_OR_RETURN(c->writer_batch_size, ParseSize(k, v));
@@ -251,6 +256,9 @@ Status ClientConfig::Validate() const {
   if (writer_retries < 0) return fail("client.writer.retries", "must not be negative");
   if (writer_retry_backoff.count() < 0) {
     return fail("client.writer.retry-backoff", "must not be negative");
+  }
+  if (writer_delivery_timeout.count() < 0) {
+    return fail("client.writer.delivery-timeout", "must not be negative");
   }
   if (writer_batch_size <= 0) return fail("client.writer.batch-size", "must be positive");
   if (writer_batch_timeout.count() < 0) {

@@ -28,6 +28,7 @@ TEST(ClientConfigTest, FromFlussOptionKeys) {
       {"client.scanner.log.fetch.wait-max-time", "1s"},
       {"client.scanner.log.check-crc", "false"},
       {"client.request-timeout", "10 s"},
+      {"client.writer.delivery-timeout", "2 min"},
   });
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->writer_batch_size, 4 * 1024 * 1024);
@@ -36,6 +37,7 @@ TEST(ClientConfigTest, FromFlussOptionKeys) {
   EXPECT_EQ(config->scanner_fetch_wait_max_time, std::chrono::milliseconds(1000));
   EXPECT_FALSE(config->scanner_check_crc);
   EXPECT_EQ(config->request_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(config->writer_delivery_timeout, std::chrono::milliseconds(120000));
   auto addresses = config->BootstrapAddresses();
   ASSERT_TRUE(addresses.ok());
   ASSERT_EQ(addresses->size(), 2u);

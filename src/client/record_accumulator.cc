@@ -17,8 +17,7 @@ Result<std::unique_ptr<RecordsBuilder>> RecordAccumulator::NewBuilderLocked() {
     free_builders_.pop_back();
     return builder;
   }
-  return MakeRecordsBuilder(options_.log_format, options_.row_type, options_.schema_id,
-                            options_.compression);
+  return MakeRecordsBuilder(options_.log_format, options_.row_type, options_.compression);
 }
 
 void RecordAccumulator::ReturnBuilderLocked(std::unique_ptr<RecordsBuilder> builder) {
@@ -66,7 +65,8 @@ Result<std::shared_ptr<BatchCompletion>> RecordAccumulator::Append(const record:
     // No open batch (or, defensively, a full one): open a new batch for the row.
     STROM_ASSIGN_OR_RETURN(auto builder, NewBuilderLocked());
     auto fresh = std::make_unique<WriteBatch>(
-        TableBucket(options_.table_id, bucket), next_creation_index_, BatchClock::now(),
+        TableBucket(options_.table_id, bucket), options_.schema_id, next_creation_index_,
+        BatchClock::now(),
         std::move(builder));
     Result<WriteBatch::AppendOutcome> first = fresh->TryAppend(row, options_.batch_size);
     if (!first.ok()) {

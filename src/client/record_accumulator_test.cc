@@ -47,8 +47,12 @@ std::unique_ptr<BucketAssigner> HashOnId(int32_t buckets) {
                                                buckets));
 }
 
-// Decodes the rows of a built batch, whatever its format.
-std::vector<GenericRow> DecodeBatch(const ByteBuffer& bytes, LogFormat format) {
+// Seals a built batch (no writer id) and decodes its rows, whatever its format.
+std::vector<GenericRow> DecodeBatch(WriteBatch& built, LogFormat format) {
+  if (!built.sealed()) {
+    EXPECT_TRUE(built.Seal(kNoWriterId, kNoBatchSequence).ok());
+  }
+  const ByteBuffer& bytes = built.bytes();
   auto batch = record::LogRecordBatch::Parse(bytes);
   EXPECT_TRUE(batch.ok()) << batch.status().ToString();
   EXPECT_TRUE(batch->IsValid());
@@ -99,9 +103,9 @@ TEST_P(AccumulatorFormatTest, FlushMakesEveryOpenBatchReadyInBucketOrder) {
   EXPECT_FALSE(acc.HasUndrained());
   ASSERT_EQ(ready.size(), 3u);  // one batch per bucket
   std::map<int32_t, int32_t> seen;
-  for (const auto& batch : ready) {
+  for (auto& batch : ready) {
     EXPECT_EQ(batch->state(), WriteBatch::State::kReady);
-    auto rows = DecodeBatch(batch->bytes(), GetParam());
+    auto rows = DecodeBatch(*batch, GetParam());
     EXPECT_EQ(static_cast<int32_t>(rows.size()), batch->record_count());
     int32_t previous = -1;
     for (const auto& row : rows) {
@@ -141,12 +145,12 @@ TEST(RecordAccumulatorTest, FullBatchesAreReadyWithoutFlush) {
   ASSERT_GT(ready.size(), 3u);
   int32_t next_id = 0;
   int64_t previous_index = -1;
-  for (const auto& batch : ready) {
+  for (auto& batch : ready) {
     EXPECT_GT(batch->creation_index(), previous_index);
     previous_index = batch->creation_index();
     // Batches stay near the batch size (at most one planned-check step over it).
     EXPECT_LT(batch->bytes().size(), 2u * 4096u);
-    for (const auto& row : DecodeBatch(batch->bytes(), LogFormat::kArrow)) {
+    for (const auto& row : DecodeBatch(*batch, LogFormat::kArrow)) {
       EXPECT_EQ(row[0].as<int32_t>(), next_id++);
     }
   }
@@ -155,7 +159,7 @@ TEST(RecordAccumulatorTest, FullBatchesAreReadyWithoutFlush) {
   auto rest = acc.TakeReady(BatchClock::now(), nullptr);
   acc.EndFlush();
   ASSERT_EQ(rest.size(), 1u);
-  for (const auto& row : DecodeBatch(rest[0]->bytes(), LogFormat::kArrow)) {
+  for (const auto& row : DecodeBatch(*rest[0], LogFormat::kArrow)) {
     EXPECT_EQ(row[0].as<int32_t>(), next_id++);
   }
   EXPECT_EQ(next_id, 2000);
@@ -191,7 +195,7 @@ TEST(RecordAccumulatorTest, BadRowIsRefusedAndNothingIsBuffered) {
   acc.BeginFlush();
   auto ready = acc.TakeReady(BatchClock::now(), nullptr);
   ASSERT_EQ(ready.size(), 1u);
-  EXPECT_EQ(DecodeBatch(ready[0]->bytes(), LogFormat::kArrow).size(), 2u);
+  EXPECT_EQ(DecodeBatch(*ready[0], LogFormat::kArrow).size(), 2u);
 }
 
 TEST(RecordAccumulatorTest, AppendBlocksAtTheMemoryBound) {
@@ -256,24 +260,69 @@ TEST(RecordAccumulatorTest, IncompleteTracksBatchesUntilReleased) {
   EXPECT_TRUE((*c1)->IsReady());
 }
 
-TEST(WriteBatchTest, StampSetsWriterStateAndKeepsCrcValid) {
+// Sealing records written behind a header gap gives exactly what the record component's
+// builder writes for the same records and header fields.
+TEST(WriteBatchTest, SealMatchesTheBatchBuilder) {
+  for (int32_t count : {0, 1, 3}) {
+    ByteBuffer records;
+    for (int32_t i = 0; i < count; ++i) {
+      ByteBuffer row = *record::CompactedRowCodec({DataType::Int().NotNull(), DataType::String()})
+                            .Encode(MakeRow(i));
+      ByteWriter w(&records);
+      w.I32LE(static_cast<int32_t>(row.size() + 1));
+      w.U8(0);
+      w.Bytes(row);
+    }
+    record::LogBatchParams params;
+    params.schema_id = SchemaId(3);
+    params.writer_id = WriterId(12345);
+    params.batch_sequence = BatchSequence(7);
+    ByteBuffer expected;
+    record::LogRecordBatchBuilder builder(&expected, params);
+    ASSERT_TRUE(builder.SetBody(records, count).ok());
+    builder.Finish();
+
+    ByteBuffer sealed(record::kLogHeaderSizeV0, '\x55');  // whatever the gap holds
+    sealed += records;
+    ASSERT_TRUE(SealLogBatch(std::span<char>(sealed.data(), sealed.size()), SchemaId(3),
+                             WriterId(12345), BatchSequence(7), count)
+                    .ok());
+    EXPECT_EQ(ToHex(sealed), ToHex(expected)) << count << " records";
+  }
+  ByteBuffer too_short(10, '\0');
+  EXPECT_EQ(SealLogBatch(std::span<char>(too_short.data(), too_short.size()), SchemaId(1),
+                         kNoWriterId, kNoBatchSequence, 0)
+                .code(),
+            ErrorCode::kCorruptRecord);
+}
+
+TEST(WriteBatchTest, SealWritesWriterStateAndAValidCrc) {
   RecordAccumulator acc(Options(), HashOnId(1), [] {});
   ASSERT_TRUE(acc.Append(MakeRow(1)).ok());
   acc.BeginFlush();
   auto ready = acc.TakeReady(BatchClock::now(), nullptr);
   ASSERT_EQ(ready.size(), 1u);
   WriteBatch& batch = *ready[0];
-  ASSERT_TRUE(batch.Stamp(WriterId(77), BatchSequence(12)).ok());
+  EXPECT_FALSE(batch.sealed());
+  ASSERT_TRUE(batch.Seal(WriterId(77), BatchSequence(12)).ok());
   auto view = record::LogRecordBatch::Parse(batch.bytes());
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->writer_id(), WriterId(77));
   EXPECT_EQ(view->batch_sequence(), BatchSequence(12));
+  EXPECT_EQ(view->schema_id(), SchemaId(1));
+  EXPECT_EQ(view->record_count(), 1);
+  EXPECT_TRUE(view->is_append_only());
   EXPECT_TRUE(view->IsValid());
   EXPECT_EQ(batch.writer_id(), WriterId(77));
-  ASSERT_TRUE(batch.Stamp(WriterId(78), BatchSequence(0)).ok());
+  // Re-sealing (a re-send under a new writer id) rewrites the fields and the CRC.
+  ASSERT_TRUE(batch.Seal(WriterId(78), BatchSequence(0)).ok());
   view = record::LogRecordBatch::Parse(batch.bytes());
   EXPECT_EQ(view->writer_id(), WriterId(78));
+  EXPECT_EQ(view->batch_sequence(), BatchSequence(0));
   EXPECT_TRUE(view->IsValid());
+  batch.ClearSeal();
+  EXPECT_FALSE(batch.sealed());
+  EXPECT_EQ(batch.sequence(), kNoBatchSequence);
 }
 
 }  // namespace

@@ -37,17 +37,10 @@ bool BatchCompletion::IsReady() {
 
 namespace {
 
-record::LogBatchParams BatchParams(SchemaId schema_id) {
-  record::LogBatchParams params;
-  params.schema_id = schema_id;
-  params.append_only = true;
-  return params;
-}
-
 class ArrowRecordsBuilder final : public RecordsBuilder {
  public:
-  ArrowRecordsBuilder(std::unique_ptr<record::arrow::ArrowBatchWriter> writer, SchemaId schema_id)
-      : writer_(std::move(writer)), schema_id_(schema_id) {}
+  explicit ArrowRecordsBuilder(std::unique_ptr<record::arrow::ArrowBatchWriter> writer)
+      : writer_(std::move(writer)) {}
 
   Status Append(const record::GenericRow& row) override { return writer_->AppendRow(row); }
   int32_t record_count() const override { return static_cast<int32_t>(writer_->num_rows()); }
@@ -55,29 +48,23 @@ class ArrowRecordsBuilder final : public RecordsBuilder {
     return static_cast<int64_t>(record::kLogHeaderSizeV0) + writer_->EstimatedUncompressedSize();
   }
   Status Build(ByteBuffer* out) override {
-    int32_t count = record_count();
-    body_.clear();
-    STROM_RETURN_IF_ERROR(writer_->Finish(&body_));
-    out->reserve(out->size() + record::kLogHeaderSizeV0 + body_.size());
-    record::LogRecordBatchBuilder builder(out, BatchParams(schema_id_));
-    STROM_RETURN_IF_ERROR(builder.SetBody(body_, count));
-    builder.Finish();
-    return Status::OK();
+    // The IPC message goes straight behind the header gap: no copy of the body later.
+    out->clear();
+    out->reserve(static_cast<size_t>(EstimatedSize()));
+    out->append(record::kLogHeaderSizeV0, '\0');
+    return writer_->Finish(out);
   }
 
  private:
   std::unique_ptr<record::arrow::ArrowBatchWriter> writer_;
-  SchemaId schema_id_;
-  ByteBuffer body_;
 };
 
-// INDEXED / COMPACTED: the records section is built in place (int32 length, change type,
-// row), so Build only prepends the header.
+// INDEXED / COMPACTED: records (int32 length, change type, row) are encoded in place behind the
+// header gap, and Build hands that buffer over without copying.
 template <typename Codec>
 class RowRecordsBuilder final : public RecordsBuilder {
  public:
-  RowRecordsBuilder(Codec codec, SchemaId schema_id)
-      : codec_(std::move(codec)), schema_id_(schema_id) {}
+  explicit RowRecordsBuilder(Codec codec) : codec_(std::move(codec)) { Reset(); }
 
   Status Append(const record::GenericRow& row) override {
     size_t start = records_.size();
@@ -98,22 +85,21 @@ class RowRecordsBuilder final : public RecordsBuilder {
     return Status::OK();
   }
   int32_t record_count() const override { return count_; }
-  int64_t EstimatedSize() const override {
-    return static_cast<int64_t>(record::kLogHeaderSizeV0 + records_.size());
-  }
+  int64_t EstimatedSize() const override { return static_cast<int64_t>(records_.size()); }
   Status Build(ByteBuffer* out) override {
-    out->reserve(out->size() + record::kLogHeaderSizeV0 + records_.size());
-    record::LogRecordBatchBuilder builder(out, BatchParams(schema_id_));
-    STROM_RETURN_IF_ERROR(builder.SetBody(records_, count_));
-    builder.Finish();
-    records_.clear();
-    count_ = 0;
+    out->swap(records_);
+    Reset();
     return Status::OK();
   }
 
  private:
+  void Reset() {
+    records_.clear();
+    records_.append(record::kLogHeaderSizeV0, '\0');
+    count_ = 0;
+  }
+
   Codec codec_;
-  SchemaId schema_id_;
   ByteBuffer records_;
   int32_t count_ = 0;
 };
@@ -121,7 +107,7 @@ class RowRecordsBuilder final : public RecordsBuilder {
 }  // namespace
 
 Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(
-    LogFormat format, const record::DataType& row_type, SchemaId schema_id,
+    LogFormat format, const record::DataType& row_type,
     record::arrow::ArrowCompression compression) {
   std::vector<record::DataType> field_types;
   for (const auto& field : row_type.fields()) field_types.push_back(field.type);
@@ -130,38 +116,26 @@ Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(
       STROM_ASSIGN_OR_RETURN(auto writer,
                              record::arrow::ArrowBatchWriter::Create(row_type, compression));
       return std::unique_ptr<RecordsBuilder>(
-          std::make_unique<ArrowRecordsBuilder>(std::move(writer), schema_id));
+          std::make_unique<ArrowRecordsBuilder>(std::move(writer)));
     }
     case LogFormat::kIndexed:
       return std::unique_ptr<RecordsBuilder>(
           std::make_unique<RowRecordsBuilder<record::IndexedRowCodec>>(
-              record::IndexedRowCodec(std::move(field_types)), schema_id));
+              record::IndexedRowCodec(std::move(field_types))));
     case LogFormat::kCompacted:
       return std::unique_ptr<RecordsBuilder>(
           std::make_unique<RowRecordsBuilder<record::CompactedRowCodec>>(
-              record::CompactedRowCodec(std::move(field_types)), schema_id));
+              record::CompactedRowCodec(std::move(field_types))));
   }
   return MakeError(ErrorCode::kInvalidConfig, "unknown log format");
 }
 
-Status StampBatch(std::span<char> batch, WriterId writer_id, BatchSequence sequence) {
-  STROM_ASSIGN_OR_RETURN(record::LogRecordBatch view,
-                         record::LogRecordBatch::Parse(ByteView(batch.data(), batch.size())));
-  const record::LogBatchLayout& layout = view.layout();
-  char* data = batch.data();
-  StoreI64LE(data + layout.writer_id, writer_id.value());
-  StoreI32LE(data + layout.batch_sequence, sequence.value());
-  size_t size = view.size_in_bytes();
-  uint32_t crc = crc32c::Value(data + layout.schema_id, size - layout.schema_id);
-  StoreI32LE(data + layout.crc, static_cast<int32_t>(crc));
-  return Status::OK();
-}
-
 // ---- WriteBatch ----
 
-WriteBatch::WriteBatch(TableBucket bucket, int64_t creation_index, BatchClock::time_point created,
-                       std::unique_ptr<RecordsBuilder> builder)
+WriteBatch::WriteBatch(TableBucket bucket, SchemaId schema_id, int64_t creation_index,
+                       BatchClock::time_point created, std::unique_ptr<RecordsBuilder> builder)
     : bucket_(bucket),
+      schema_id_(schema_id),
       creation_index_(creation_index),
       created_(created),
       builder_(std::move(builder)),
@@ -187,15 +161,49 @@ Result<WriteBatch::AppendOutcome> WriteBatch::TryAppend(const record::GenericRow
 }
 
 Result<std::unique_ptr<RecordsBuilder>> WriteBatch::Build() {
-  bytes_.clear();
+  built_count_ = builder_->record_count();
   STROM_RETURN_IF_ERROR(builder_->Build(&bytes_));
   last_estimate_ = static_cast<int64_t>(bytes_.size());
   return std::move(builder_);
 }
 
-Status WriteBatch::Stamp(WriterId writer_id, BatchSequence sequence) {
-  STROM_RETURN_IF_ERROR(StampBatch(std::span<char>(bytes_.data(), bytes_.size()), writer_id,
-                                   sequence));
+Status SealLogBatch(std::span<char> batch, SchemaId schema_id, WriterId writer_id,
+                    BatchSequence sequence, int32_t record_count) {
+  // Clients write magic 0 (what every Fluss 0.9 reader and pyfluss understand).
+  const record::LogBatchLayout& layout = record::kLogLayoutV0;
+  if (batch.size() < layout.header_size) {
+    return MakeError(ErrorCode::kCorruptRecord, "{} bytes cannot hold a log batch header",
+                     batch.size());
+  }
+  if (batch.size() - record::kLogOverhead > static_cast<size_t>(INT32_MAX)) {
+    return MakeError(ErrorCode::kRecordTooLarge, "log batch of {} bytes is too large",
+                     batch.size());
+  }
+  if (record_count < 0) {
+    return MakeError(ErrorCode::kCorruptRecord, "record count {} is negative", record_count);
+  }
+  char* h = batch.data();
+  StoreI64LE(h + record::kLogBaseOffsetOffset, 0);
+  StoreI32LE(h + record::kLogLengthOffset,
+             static_cast<int32_t>(batch.size() - record::kLogOverhead));
+  h[record::kLogMagicOffset] = static_cast<char>(layout.magic);
+  StoreI64LE(h + record::kLogCommitTimestampOffset, 0);
+  int16_t schema = schema_id.value();
+  std::memcpy(h + layout.schema_id, &schema, 2);
+  h[layout.attributes] = static_cast<char>(record::kAppendOnlyFlagMask);
+  StoreI32LE(h + layout.last_offset_delta, record_count == 0 ? 0 : record_count - 1);
+  StoreI64LE(h + layout.writer_id, writer_id.value());
+  StoreI32LE(h + layout.batch_sequence, sequence.value());
+  StoreI32LE(h + layout.record_count, record_count);
+  uint32_t crc = crc32c::Value(h + layout.schema_id, batch.size() - layout.schema_id);
+  StoreI32LE(h + layout.crc, static_cast<int32_t>(crc));
+  return Status::OK();
+}
+
+Status WriteBatch::Seal(WriterId writer_id, BatchSequence sequence) {
+  STROM_RETURN_IF_ERROR(SealLogBatch(std::span<char>(bytes_.data(), bytes_.size()), schema_id_,
+                                     writer_id, sequence, built_count_));
+  sealed_ = true;
   writer_id_ = writer_id;
   sequence_ = sequence;
   return Status::OK();

@@ -54,8 +54,8 @@ class RecordsBuilder {
   /// Bytes the finished batch would take (header included, before compression). Exact for
   /// row formats; for Arrow an upper bound that costs a walk over the columns.
   virtual int64_t EstimatedSize() const = 0;
-  /// Appends the finished batch (writer id and sequence unset) to `out` and empties the
-  /// builder for reuse.
+  /// Replaces `*out` with an unsealed batch: a zeroed header-sized gap followed by the records
+  /// section (see SealLogBatch), and empties the builder for reuse.
   virtual Status Build(ByteBuffer* out) = 0;
 };
 
@@ -63,12 +63,17 @@ class RecordsBuilder {
 /// per the table's codec) and INDEXED / COMPACTED row records.
 Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(LogFormat format,
                                                            const record::DataType& row_type,
-                                                           SchemaId schema_id,
                                                            record::arrow::ArrowCompression compression);
 
-/// Writes `writer_id` and `sequence` into a finished log batch and recomputes its CRC (both
-/// fields are covered by it). `batch` holds exactly one batch.
-Status StampBatch(std::span<char> batch, WriterId writer_id, BatchSequence sequence);
+/// Completes a client log batch whose records section was written in place behind a
+/// header-sized gap (so the records are never copied behind a header): writes the magic 0
+/// header of an append-only batch (base offset and commit timestamp 0, `schema_id`,
+/// `writer_id`, `sequence`, Length, LastOffsetDelta, RecordCount) and, last, the CRC, giving
+/// the bytes record::LogRecordBatchBuilder would give for the same records. Sealing again
+/// re-stamps the batch. kCorruptRecord when `batch` is shorter than the header or the count is
+/// negative, kRecordTooLarge beyond what Length can describe.
+Status SealLogBatch(std::span<char> batch, SchemaId schema_id, WriterId writer_id,
+                    BatchSequence sequence, int32_t record_count);
 
 /// One batch of rows for one bucket, from the first Append to the cluster's answer.
 ///
@@ -81,8 +86,8 @@ class WriteBatch {
  public:
   enum class State : uint8_t { kOpen, kClosing, kReady };
 
-  WriteBatch(TableBucket bucket, int64_t creation_index, BatchClock::time_point created,
-             std::unique_ptr<RecordsBuilder> builder);
+  WriteBatch(TableBucket bucket, SchemaId schema_id, int64_t creation_index,
+             BatchClock::time_point created, std::unique_ptr<RecordsBuilder> builder);
 
   const TableBucket& bucket() const { return bucket_; }
   /// Order of creation within the writer: within a bucket it is also sequence order.
@@ -109,24 +114,29 @@ class WriteBatch {
   /// RecordsBuilder::EstimatedSize); the built size once built.
   int64_t last_estimate() const { return last_estimate_; }
 
-  /// Builds the batch bytes and releases the records builder (returned to the caller for
-  /// reuse). Called once, by the thread that moved the batch to kClosing.
+  /// Builds the (unsealed) batch bytes and releases the records builder (returned to the
+  /// caller for reuse). Called once, by the thread that moved the batch to kClosing.
   Result<std::unique_ptr<RecordsBuilder>> Build();
 
   /// Takes the records builder back from a batch that will not be built (it holds no
   /// rows, e.g. because its first row was refused).
   std::unique_ptr<RecordsBuilder> ReleaseBuilder() { return std::move(builder_); }
 
-  /// The built batch (after Build()).
+  /// The built batch (after Build()); a valid log batch once sealed.
   ByteBuffer& bytes() { return bytes_; }
   const ByteBuffer& bytes() const { return bytes_; }
 
-  /// Writer id and sequence the bytes carry (kNoWriterId/kNoBatchSequence when not stamped).
+  /// Completes the header for sending: schema id, `writer_id` and `sequence` (kNoWriterId /
+  /// kNoBatchSequence without idempotence), sizes and CRC, in one pass over the bytes. May be
+  /// called again to re-stamp.
+  Status Seal(WriterId writer_id, BatchSequence sequence);
+  bool sealed() const { return sealed_; }
+  /// Writer id and sequence the sealed bytes carry.
   WriterId writer_id() const { return writer_id_; }
   BatchSequence sequence() const { return sequence_; }
-  Status Stamp(WriterId writer_id, BatchSequence sequence);
-  /// Forgets the stamp (the batch will be sent as new).
-  void ClearStamp() {
+  /// Forgets the seal: the batch will be sealed again (as new) before it is re-sent.
+  void ClearSeal() {
+    sealed_ = false;
     writer_id_ = kNoWriterId;
     sequence_ = kNoBatchSequence;
   }
@@ -139,6 +149,7 @@ class WriteBatch {
 
  private:
   TableBucket bucket_;
+  SchemaId schema_id_;
   int64_t creation_index_;
   BatchClock::time_point created_;
   State state_ = State::kOpen;
@@ -151,6 +162,8 @@ class WriteBatch {
   bool full_ = false;
   int64_t accounted_bytes_ = 0;
   ByteBuffer bytes_;
+  int32_t built_count_ = 0;
+  bool sealed_ = false;
   WriterId writer_id_ = kNoWriterId;
   BatchSequence sequence_ = kNoBatchSequence;
   int32_t attempts_ = 0;

@@ -389,6 +389,43 @@ TEST_F(ClusterTest, SubscribeAtLatestAndTimestamp) {
   EXPECT_EQ((*by_time)->Subscribe(BucketId(7), 0).code(), ErrorCode::kUnknownTableOrBucket);
 }
 
+// When the cluster disappears, unacknowledged rows fail after the delivery timeout instead of
+// being retried forever, and a scan reports the lost cluster.
+TEST_F(ClusterTest, WriterGivesUpAfterDeliveryTimeoutWhenTheServerIsGone) {
+  if (server_ == nullptr) GTEST_SKIP() << "needs a server this test can stop";
+  TablePath path = CreateTable("gone", EventSchema(), 2);
+  ClientConfig config;
+  config.bootstrap_servers = bootstrap_;
+  config.writer_delivery_timeout = 2s;
+  config.request_timeout = 1s;
+  auto conn = Connection::Create(config);
+  ASSERT_TRUE(conn.ok());
+  auto table = (*conn)->GetTable(path);
+  ASSERT_TRUE(table.ok());
+  auto writer = (*table)->NewAppend().CreateWriter();
+  ASSERT_TRUE(writer.ok());
+  for (int32_t id = 0; id < 100; ++id) ASSERT_TRUE((*writer)->Append(EventRow(id)).ok());
+  ASSERT_TRUE((*writer)->Flush().ok());
+
+  server_.reset();  // SIGKILL
+  auto start = std::chrono::steady_clock::now();
+  WriteResult result;
+  for (int32_t id = 100; id < 200; ++id) {
+    ASSERT_TRUE((*writer)->Append(EventRow(id), &result).ok());
+  }
+  Status flushed = (*writer)->Flush();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(flushed.ok());
+  EXPECT_TRUE(flushed.code() == ErrorCode::kRequestTimeOut || flushed.code() == ErrorCode::kNetwork)
+      << flushed.ToString();
+  EXPECT_FALSE(result.Wait().ok());
+  EXPECT_LT(took, 20s);
+  AppendWriterStats stats = (*writer)->stats();
+  EXPECT_EQ(stats.records_acked, 100);
+  EXPECT_EQ(stats.records_failed, 100);
+  connection_.reset();  // its cluster is gone too
+}
+
 // The CLI end to end: DDL, produce (JSON lines and CSV), scan (JSON lines, projection, limit),
 // offsets, describe.
 TEST_F(ClusterTest, CliEndToEnd) {
