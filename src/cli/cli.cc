@@ -204,6 +204,30 @@ int RunCli(int argc, char** argv) {
     });
   }
 
+  // ---- perf ----
+  {
+    auto* perf = app.add_subcommand("perf", "Load generators");
+    perf->require_subcommand(1);
+    auto* append = perf->add_subcommand(
+        "append", "Append rows (id BIGINT, ts BIGINT, payload STRING) to a fresh table in the "
+                  "strom_perf database and report MB/s; the table is dropped afterwards");
+    auto options = std::make_shared<PerfOptions>();
+    append->add_option("--rows", options->rows, "Rows to append")->capture_default_str();
+    append->add_option("--payload", options->payload_bytes, "Bytes of text per row")
+        ->capture_default_str();
+    append->add_option("--buckets", options->buckets, "Buckets of the table")->capture_default_str();
+    append->add_option("--compression", options->compression, "Arrow codec of the table")
+        ->check(CLI::IsMember({"NONE", "LZ4_FRAME", "ZSTD"}))
+        ->capture_default_str();
+    append->add_option("--threads", options->threads, "Appending threads (one shared writer)")
+        ->capture_default_str();
+    append->add_flag("--scan", options->scan, "Read everything back and report that rate too");
+    append->add_flag("--keep", options->keep, "Keep the table");
+    append->callback([&action, options] {
+      action = [=](CommandContext& ctx) { return PerfAppend(ctx, *options); };
+    });
+  }
+
   // ---- offsets, cluster ----
   {
     auto* offsets = app.add_subcommand("offsets", "Earliest and latest offset of every bucket");

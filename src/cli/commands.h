@@ -80,6 +80,17 @@ struct ScanOptions {
   std::chrono::milliseconds poll_timeout{1000};
 };
 
+/// `strom perf append`: a load generator for the append path.
+struct PerfOptions {
+  int64_t rows = 1000000;
+  int32_t payload_bytes = 1000;
+  int32_t buckets = 1;
+  std::string compression = "NONE";
+  int32_t threads = 1;
+  bool scan = false;
+  bool keep = false;
+};
+
 Status DbCreate(CommandContext& ctx, const std::string& name,
                 const std::optional<std::string>& comment, bool if_not_exists);
 Status DbDrop(CommandContext& ctx, const std::string& name, bool if_exists, bool cascade);
@@ -95,6 +106,11 @@ Status Produce(CommandContext& ctx, const ProduceOptions& options);
 Status Scan(CommandContext& ctx, const ScanOptions& options);
 Status Offsets(CommandContext& ctx, const std::string& table);
 Status ClusterInfo(CommandContext& ctx);
+/// Creates `strom_perf.append_<n>` (id BIGINT, ts BIGINT, payload STRING), appends
+/// `options.rows` rows of random text from `options.threads` threads through one
+/// AppendWriter, flushes, optionally reads everything back, prints rows/s and MB/s (of row
+/// payload: 16 + payload bytes per row), and drops the table unless `keep`.
+Status PerfAppend(CommandContext& ctx, const PerfOptions& options);
 
 /// Builds the descriptor `table create` sends (exposed for tests).
 Result<TableDescriptor> BuildTableDescriptor(const TableCreateOptions& options);

@@ -513,6 +513,14 @@ TEST_F(ClusterTest, CliEndToEnd) {
   EXPECT_EQ(doc["buckets"], 3);
   EXPECT_EQ(doc["columns"][2]["type"], "DECIMAL(10, 2)");
 
+  auto perf = Cli({"--format", "json", "perf", "append", "--rows", "20000", "--payload", "100",
+                   "--buckets", "2", "--threads", "2", "--scan"});
+  ASSERT_EQ(perf.exit_code, 0) << perf.err;
+  json perf_doc = json::parse(perf.out);
+  EXPECT_EQ(perf_doc["rows"], 20000);
+  EXPECT_EQ(perf_doc["scanned_rows"], 20000);
+  EXPECT_GT(perf_doc["append_mb_per_second"].get<double>(), 0);
+
   auto listed = Cli({"--format", "json", "table", "list", database_});
   EXPECT_EQ(json::parse(listed.out), json::array({"events"}));
   auto cluster = Cli({"--format", "json", "cluster"});
