@@ -49,7 +49,7 @@ LogScannerImpl::~LogScannerImpl() { context_->RunSync(Stop()).IgnoreError(); }
 
 Task<Status> LogScannerImpl::Stop() {
   stopping_ = true;
-  for (const auto& cancel : cancels_) cancel->emit(asio::cancellation_type::terminal);
+  for (const auto& [leader, cancel] : cancels_) cancel->emit(asio::cancellation_type::terminal);
   waker_->notifier.Notify();
   co_await gate_.Close();
   co_return Status::OK();
@@ -254,7 +254,7 @@ Task<void> LogScannerImpl::FetchLoop() {
     for (auto& [leader_id, targets] : by_leader) {
       leader_busy_[leader_id] = true;
       auto cancel = std::make_shared<asio::cancellation_signal>();
-      cancels_.push_back(cancel);
+      cancels_[leader_id] = cancel;  // the previous fetch to this leader has finished
       SpawnBackground(context_->executor(), gate_, "log-scanner-fetch-log",
                       Fetch(leaders[leader_id], std::move(targets)), cancel);
     }

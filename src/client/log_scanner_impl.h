@@ -106,7 +106,8 @@ class LogScannerImpl {
 
   // ---- network thread ----
   std::map<ServerId, bool> leader_busy_;
-  std::vector<std::shared_ptr<asio::cancellation_signal>> cancels_;
+  // Cancels the fetch in flight to each leader (at most one per leader), for Stop().
+  std::map<ServerId, std::shared_ptr<asio::cancellation_signal>> cancels_;
   bool refreshing_ = false;
   bool stopping_ = false;
   Gate gate_;
