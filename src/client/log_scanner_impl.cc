@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "record/log_record_batch.h"
 #include "strom/table.h"
 
 namespace strom::client {
@@ -235,8 +236,16 @@ Task<void> LogScannerImpl::FetchLoop() {
           continue;
         }
         if (leader_busy_[leader->id]) continue;
-        by_leader[leader->id].push_back({bucket, state.fetch_offset, state.epoch});
+        int32_t budget = std::max(config_.scanner_fetch_max_bytes_for_bucket, state.fetch_bytes_hint);
+        by_leader[leader->id].push_back({bucket, state.fetch_offset, state.epoch, budget});
         leaders[leader->id] = *leader;
+      }
+      // Buckets whose batch did not fit last time go first (the server gives the first
+      // bucket of a request at least one whole batch).
+      for (auto& [leader_id, targets] : by_leader) {
+        std::stable_partition(targets.begin(), targets.end(), [this](const FetchTarget& t) {
+          return buckets_[t.bucket].fetch_bytes_hint > 0;
+        });
       }
       for (const auto& [leader_id, targets] : by_leader) {
         for (const FetchTarget& target : targets) buckets_[target.bucket].inflight = true;
@@ -295,7 +304,7 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
     auto* bucket = table->add_buckets_req();
     bucket->set_bucket_id(target.bucket.value());
     bucket->set_fetch_offset(target.offset);
-    bucket->set_max_fetch_bytes(config_.scanner_fetch_max_bytes_for_bucket);
+    bucket->set_max_fetch_bytes(target.max_bytes);
   }
 
   Result<proto::FetchLogResponse> response = Status(ErrorCode::kNetwork, "not sent");
@@ -356,18 +365,32 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
           }
           if (!bucket_resp.has_records() || bucket_resp.records().empty()) continue;
           Result<int64_t> next = NextFetchOffset(bucket_resp.records(), target->offset);
+          if (next.ok() && *next == target->offset && state->incomplete_rounds < 3) {
+            // Only part of a batch came back: ask again, first and with room for all of it.
+            const std::string& cut = bucket_resp.records();
+            int64_t needed = cut.size() >= record::kLogOverhead
+                                 ? static_cast<int64_t>(record::kLogOverhead) +
+                                       LoadI32LE(cut.data() + record::kLogLengthOffset)
+                                 : int64_t{2} * target->max_bytes;
+            state->fetch_bytes_hint = static_cast<int32_t>(std::clamp<int64_t>(
+                std::max<int64_t>(needed, target->max_bytes), 1, INT32_MAX));
+            ++state->incomplete_rounds;
+            continue;
+          }
           if (!next.ok() || *next == target->offset) {
             state->failed = true;
             errors_.push_back(
                 (next.ok() ? MakeError(ErrorCode::kCorruptRecord,
-                                       "FetchLog returned no complete batch (try a larger "
-                                       "client.scanner.log.fetch.max-bytes-for-bucket)")
+                                       "FetchLog returned no complete batch {} times in a row",
+                                       state->incomplete_rounds + 1)
                            : next.status())
                     .WithContext(fmt::format("table {} bucket {} at offset {}",
                                              info_.path.ToString(), target->bucket,
                                              target->offset)));
             continue;
           }
+          state->fetch_bytes_hint = 0;
+          state->incomplete_rounds = 0;
           state->fetch_offset = *next;
           state->buffered = true;
           CompletedFetch fetch;

@@ -63,11 +63,17 @@ class LogScannerImpl {
     bool buffered = false;
     bool failed = false;
     BatchClock::time_point retry_after{};
+    // A server may cut the first batch of a bucket that is not first in the request (only the
+    // first bucket is promised one whole batch). Then the bucket goes first in the next
+    // request, with a budget that fits the batch its header announced.
+    int32_t fetch_bytes_hint = 0;
+    int32_t incomplete_rounds = 0;
   };
   struct FetchTarget {
     BucketId bucket;
     int64_t offset;
     int64_t epoch;
+    int32_t max_bytes;
   };
   struct Waker {
     explicit Waker(Executor executor) : notifier(std::move(executor)) {}

@@ -344,6 +344,41 @@ TEST_F(ClusterTest, KeylessTableSpreadsBatchesOverBuckets) {
   EXPECT_GE(used, 2);
 }
 
+// Batches larger than the per-bucket fetch budget (1 MiB): servers promise one whole batch
+// only to the first bucket of a request, so the scanner must cope with cut batches for the
+// others.
+TEST_F(ClusterTest, ScanReadsBatchesLargerThanTheBucketBudget) {
+  Schema schema = *Schema::Builder()
+                       .AddColumn("id", DataType::Int().NotNull())
+                       .AddColumn("payload", DataType::String())
+                       .Build();
+  TablePath path = CreateTable("big_batches", schema, 2, {"id"},
+                               {{"table.log.arrow.compression.type", "NONE"}});
+  ClientConfig config;
+  config.bootstrap_servers = bootstrap_;
+  config.writer_batch_size = 4 * 1024 * 1024;
+  config.writer_batch_timeout = 60s;  // one batch per bucket, closed by Flush
+  auto conn = Connection::Create(config);
+  ASSERT_TRUE(conn.ok());
+  auto table = (*conn)->GetTable(path);
+  ASSERT_TRUE(table.ok());
+  auto writer = (*table)->NewAppend().CreateWriter();
+  ASSERT_TRUE(writer.ok());
+  constexpr int32_t kRows = 30000;
+  const std::string payload(100, 'p');
+  for (int32_t id = 0; id < kRows; ++id) {
+    ASSERT_TRUE((*writer)->Append({Datum(id), Datum(payload)}).ok());
+  }
+  ASSERT_TRUE((*writer)->Flush().ok());
+  EXPECT_EQ((*writer)->stats().batches_sent, 2);  // about 1.6 MB each
+
+  auto scanner = (*table)->NewScan().CreateLogScanner();
+  ASSERT_TRUE(scanner.ok());
+  ASSERT_TRUE((*scanner)->SubscribeAll(OffsetSpec::Earliest()).ok());
+  std::vector<ScanRecord> records = ReadAll(**conn, path, **scanner);
+  EXPECT_EQ(records.size(), static_cast<size_t>(kRows));
+}
+
 // Subscribing at LATEST and at a timestamp reads only what was written after.
 TEST_F(ClusterTest, SubscribeAtLatestAndTimestamp) {
   TablePath path = CreateTable("tail", EventSchema(), 1);
