@@ -9,6 +9,7 @@
 #include <set>
 
 #include "metadata/detail/durable_file.h"
+#include "metadata/testing/metadata_store_conformance.h"
 #include "testutil/run_task.h"
 
 namespace strom::metadata {
@@ -16,6 +17,40 @@ namespace {
 
 namespace fs = std::filesystem;
 using testutil::RunTask;
+
+/// The shared MetadataStore behaviour (metadata/testing/metadata_store_conformance.h) on a
+/// temp directory: every Open() loads the store again from its file.
+class EmbeddedHarness final : public testing::StoreHarness {
+ public:
+  EmbeddedHarness()
+      : dir_(fs::temp_directory_path() /
+             fmt::format("strom-metadata-conformance-{}-{}", ::getpid(), counter_++)) {
+    fs::remove_all(dir_);
+  }
+  ~EmbeddedHarness() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<MetadataStore> Open() override {
+    auto store = EmbeddedMetadataStore::Open(dir_.string(), pool_);
+    if (!store.ok()) {
+      ADD_FAILURE() << store.status().ToString();
+      return nullptr;
+    }
+    return std::move(store).value();
+  }
+  asio::io_context& io() override { return io_; }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path dir_;
+  asio::io_context io_;
+  asio::thread_pool pool_{1};
+};
+
+using testing::MetadataStoreConformanceTest;
+INSTANTIATE_TEST_SUITE_P(Embedded, MetadataStoreConformanceTest,
+                         ::testing::Values(testing::StoreFactory{
+                             "Embedded", [] { return std::make_unique<EmbeddedHarness>(); }}),
+                         testing::StoreFactoryName);
 
 record::Schema TestSchema() {
   auto schema = record::Schema::Builder()
@@ -92,89 +127,12 @@ class EmbeddedMetadataStoreTest : public ::testing::Test {
   asio::thread_pool pool_{1};
 };
 
-TEST_F(EmbeddedMetadataStoreTest, EmptyStoreStartsEmpty) {
+TEST_F(EmbeddedMetadataStoreTest, ReadingCreatesNoFiles) {
   auto store = OpenStore();
   auto dbs = Run(store->ListDatabases());
   ASSERT_TRUE(dbs.ok());
   EXPECT_TRUE(dbs->empty());
   EXPECT_FALSE(fs::exists(FilePath())) << "reading must not create files";
-}
-
-TEST_F(EmbeddedMetadataStoreTest, DatabaseLifecycleAndErrors) {
-  auto store = OpenStore();
-  DatabaseRegistration reg{record::DatabaseDescriptor("c", {}), TimestampMs(1), TimestampMs(2)};
-  ASSERT_TRUE(Run(store->CreateDatabase("db", reg)).ok());
-  EXPECT_EQ(Run(store->CreateDatabase("db", reg)).code(), ErrorCode::kDatabaseAlreadyExist);
-  auto got = Run(store->GetDatabase("db"));
-  ASSERT_TRUE(got.ok() && got->has_value());
-  EXPECT_EQ(**got, reg);
-  EXPECT_FALSE(Run(store->GetDatabase("nope"))->has_value());
-  EXPECT_EQ(Run(store->ListTables("nope")).status().code(), ErrorCode::kDatabaseNotExist);
-  EXPECT_EQ(Run(store->CreateTable({"nope", "t"}, TestTable(TableId(0)), TestSchema(), {})).code(),
-            ErrorCode::kDatabaseNotExist);
-  ASSERT_TRUE(Run(store->DeleteDatabase("db")).ok());
-  EXPECT_EQ(Run(store->DeleteDatabase("db")).code(), ErrorCode::kDatabaseNotExist);
-}
-
-TEST_F(EmbeddedMetadataStoreTest, TableSchemaAndAssignmentSurviveReopen) {
-  TableId id;
-  {
-    auto store = OpenStore();
-    id = CreateSampleTable(*store);
-    EXPECT_EQ(Run(store->CreateTable({"db", "t"}, TestTable(TableId(99)), TestSchema(), {}))
-                  .code(),
-              ErrorCode::kTableAlreadyExist);
-    auto second = Run(store->RegisterSchema({"db", "t"}, TestSchema()));
-    ASSERT_TRUE(second.ok());
-    EXPECT_EQ(*second, SchemaId(2));
-  }
-  auto store = OpenStore();
-  auto tables = Run(store->ListTables("db"));
-  ASSERT_TRUE(tables.ok());
-  EXPECT_EQ(*tables, std::vector<std::string>{"t"});
-  auto reg = Run(store->GetTable({"db", "t"}));
-  ASSERT_TRUE(reg.ok() && reg->has_value());
-  EXPECT_EQ(**reg, TestTable(id));
-  EXPECT_EQ(*Run(store->ListSchemaIds({"db", "t"})),
-            (std::vector<SchemaId>{SchemaId(1), SchemaId(2)}));
-  auto schema = Run(store->GetSchema({"db", "t"}, SchemaId(1)));
-  ASSERT_TRUE(schema.ok() && schema->has_value());
-  EXPECT_EQ(**schema, TestSchema());
-  EXPECT_FALSE(Run(store->GetSchema({"db", "t"}, SchemaId(3)))->has_value());
-  auto assignment = Run(store->GetTableAssignment(id));
-  ASSERT_TRUE(assignment.ok() && assignment->has_value());
-  EXPECT_EQ(**assignment, SingleNode(3));
-
-  auto info = Run(LoadTableInfo(*store, {"db", "t"}));
-  ASSERT_TRUE(info.ok() && info->has_value()) << info.status().ToString();
-  EXPECT_EQ((*info)->table_id, id);
-  EXPECT_EQ((*info)->schema_id, SchemaId(2));
-  EXPECT_EQ((*info)->bucket_count(), 3);
-  EXPECT_EQ((*info)->log_format(), LogFormat::kArrow);
-  EXPECT_FALSE(Run(LoadTableInfo(*store, {"db", "x"}))->has_value());
-}
-
-TEST_F(EmbeddedMetadataStoreTest, DropsAreDurableAndCountersNeverRepeat) {
-  std::set<int64_t> table_ids;
-  {
-    auto store = OpenStore();
-    TableId id = CreateSampleTable(*store);
-    table_ids.insert(id.value());
-    ASSERT_TRUE(Run(store->DeleteTable({"db", "t"})).ok());
-    EXPECT_EQ(Run(store->DeleteTable({"db", "t"})).code(), ErrorCode::kTableNotExist);
-    // The assignment outlives the table until the tablets are gone.
-    EXPECT_TRUE(Run(store->GetTableAssignment(id))->has_value());
-    ASSERT_TRUE(Run(store->DeleteTableAssignment(id)).ok());
-    ASSERT_TRUE(Run(store->DeleteTableAssignment(id)).ok());
-  }
-  auto store = OpenStore();
-  EXPECT_FALSE(Run(store->GetTable({"db", "t"}))->has_value());
-  EXPECT_TRUE(Run(store->ListTableAssignments())->empty());
-  for (int i = 0; i < 3; ++i) {
-    auto id = Run(store->NextTableId());
-    ASSERT_TRUE(id.ok());
-    EXPECT_TRUE(table_ids.insert(id->value()).second) << "table id reused: " << *id;
-  }
 }
 
 TEST_F(EmbeddedMetadataStoreTest, WriterIdsAreUniqueAcrossRestartsAndRarelyWritten) {
@@ -191,28 +149,6 @@ TEST_F(EmbeddedMetadataStoreTest, WriterIdsAreUniqueAcrossRestartsAndRarelyWritt
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(Run(store->NextWriterId()).ok());
     EXPECT_EQ(fs::last_write_time(FilePath()), mtime) << "a block serves many ids";
   }
-}
-
-TEST_F(EmbeddedMetadataStoreTest, ConcurrentMutationsShareWrites) {
-  auto store = OpenStore();
-  auto many = [](EmbeddedMetadataStore* s) -> Task<Status> {
-    std::vector<Task<Status>> tasks;
-    using namespace asio::experimental::awaitable_operators;  // NOLINT
-    // Three creates awaited together: all must be durable and distinct.
-    auto [a, b, c] = co_await (
-        s->CreateDatabase("a", {record::DatabaseDescriptor(), TimestampMs(1), TimestampMs(1)}) &&
-        s->CreateDatabase("b", {record::DatabaseDescriptor(), TimestampMs(1), TimestampMs(1)}) &&
-        s->CreateDatabase("a", {record::DatabaseDescriptor(), TimestampMs(1), TimestampMs(1)}));
-    if (!a.ok()) co_return a;
-    if (!b.ok()) co_return b;
-    if (c.code() != ErrorCode::kDatabaseAlreadyExist) co_return Status(ErrorCode::kNone, "");
-    co_return Status::OK();
-  };
-  Status s = Run(many(store.get()));
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  store.reset();
-  store = OpenStore();
-  EXPECT_EQ(*Run(store->ListDatabases()), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST_F(EmbeddedMetadataStoreTest, TornTempFileFromACrashIsIgnored) {
