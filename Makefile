@@ -11,7 +11,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 export CCACHE_MAXSIZE ?= 5G
 
-.PHONY: all deps build run test test-unit test-fuzz bench clean format help
+.PHONY: all deps build run test test-unit test-fuzz bench bench-peer clean format help
 
 all: build
 
@@ -19,6 +19,7 @@ help:
 	@echo "make run    install what is missing, build (release) and start Strom"
 	@echo "make test   install what is missing, build, run every test suite"
 	@echo "make bench  build (release) and run the micro-benchmarks"
+	@echo "make bench-peer  Strom vs the released Apache Fluss 0.9.1 server, side by side (ARGS=...)"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -50,6 +51,11 @@ test-fuzz: deps
 
 bench: build
 	@bash scripts/bench.sh
+
+# Side by side with the released Apache Fluss 0.9.1 server (bench/peer/README.md); writes
+# bench/RESULTS.md (its section) and bench/results.png. ARGS passes options to bench/peer/run.py.
+bench-peer: deps
+	@BENCH_PEER_COMMAND="make bench-peer$(if $(ARGS), ARGS='$(ARGS)')" bash scripts/bench-peer.sh $(ARGS)
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format-14 -i

@@ -42,7 +42,7 @@ fi
 # Python tools in a project-local virtual environment (independent readers for tests).
 VENV="$ROOT/.venv"
 # Each entry is "pip requirement:import name".
-PY_PACKAGES=(pyarrow:pyarrow numpy:numpy pyfluss==1.0.0:fluss pytest:pytest)
+PY_PACKAGES=(pyarrow:pyarrow numpy:numpy pyfluss==1.0.0:fluss pytest:pytest matplotlib:matplotlib)
 if [ ! -x "$VENV/bin/python" ]; then
   echo "install-deps: creating $VENV"
   python3 -m venv "$VENV"
