@@ -74,7 +74,13 @@ namespace strom {
   X(kSeverTagNotExist, 60, "SEVER_TAG_NOT_EXIST_EXCEPTION", false, false) \
   X(kRebalanceFailure, 61, "REBALANCE_FAILURE_EXCEPTION", false, false) \
   X(kNoRebalanceInProgress, 62, "NO_REBALANCE_IN_PROGRESS_EXCEPTION", false, false) \
-  X(kInvalidProducerId, 63, "INVALID_PRODUCER_ID_EXCEPTION", false, false)
+  X(kInvalidProducerId, 63, "INVALID_PRODUCER_ID_EXCEPTION", false, false) \
+  X(kConfig, 64, "CONFIG_EXCEPTION", false, false) \
+  X(kNotCoordinatorLeader, 65, "NOT_COORDINATOR_LEADER_EXCEPTION", false, false) \
+  X(kScannerExpired, 66, "SCANNER_EXPIRED", false, false) \
+  X(kUnknownScannerId, 67, "UNKNOWN_SCANNER_ID", false, false) \
+  X(kInvalidScanRequest, 68, "INVALID_SCAN_REQUEST", false, false) \
+  X(kTooManyScanners, 69, "TOO_MANY_SCANNERS", false, false)
 
 /// Error codes whose values are the Fluss wire numbers, so a Status can be put on the
 /// wire without a translation table.
@@ -85,7 +91,7 @@ enum class ErrorCode : int32_t {
 };
 
 /// Largest code this build knows; codes above it decode as kUnknownServerError.
-inline constexpr int32_t kMaxKnownErrorCode = 63;
+inline constexpr int32_t kMaxKnownErrorCode = 69;
 
 /// Fluss's name for the code, e.g. "TABLE_NOT_EXIST".
 std::string_view ErrorCodeName(ErrorCode code);

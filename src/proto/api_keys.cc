@@ -22,7 +22,7 @@ constexpr bool TableIsDense() {
   }
   return true;
 }
-static_assert(TableIsDense(), "STROM_API_KEYS must list every id from 1000 to 1059 in order");
+static_assert(TableIsDense(), "STROM_API_KEYS must list every id from 1000 to 1061 in order");
 
 }  // namespace
 

@@ -16,7 +16,8 @@ enum class ServedBy : uint8_t { kCoordinator, kTabletServer, kBoth };
 /// The role numbers of ApiVersionsResponse.server_type.
 enum class ServerType : int32_t { kCoordinator = 1, kTabletServer = 2 };
 
-/// X-macro list of every Fluss 0.9.1 api:
+/// X-macro list of every Fluss 0.9.1 api, plus ALTER_DATABASE (1060) and SCAN_KV (1061) from
+/// Fluss main (0.9.1 clients skip ids they do not know in ApiVersions):
 /// (enumerator, wire id, Fluss name, min version, max version, visibility, served by, stem).
 /// The request and response messages of an api are `<stem>Request` and `<stem>Response` in
 /// proto/FlussApi.proto.
@@ -102,7 +103,9 @@ enum class ServerType : int32_t { kCoordinator = 1, kTabletServer = 2 };
     ReleaseKvSnapshotLease)                                                                      \
   X(kDropKvSnapshotLease, 1058, "DROP_KV_SNAPSHOT_LEASE", 0, 0, kPublic, kCoordinator,           \
     DropKvSnapshotLease)                                                                         \
-  X(kGetTableStats, 1059, "GET_TABLE_STATS", 0, 0, kPublic, kTabletServer, GetTableStats)
+  X(kGetTableStats, 1059, "GET_TABLE_STATS", 0, 0, kPublic, kTabletServer, GetTableStats)  \
+  X(kAlterDatabase, 1060, "ALTER_DATABASE", 0, 0, kPublic, kCoordinator, AlterDatabase)      \
+  X(kScanKv, 1061, "SCAN_KV", 0, 0, kPublic, kTabletServer, ScanKv)
 
 /// Fluss api keys; the values are the 16-bit ids of the request frame header.
 enum class ApiKey : int16_t {
@@ -111,9 +114,9 @@ enum class ApiKey : int16_t {
 #undef STROM_X
 };
 
-/// Smallest and largest id Fluss 0.9.1 defines (the range is contiguous).
+/// Smallest and largest id in the table (the range is contiguous).
 inline constexpr int16_t kMinApiId = 1000;
-inline constexpr int16_t kMaxApiId = 1059;
+inline constexpr int16_t kMaxApiId = 1061;
 
 /// Static description of one api (one row of the table above).
 struct ApiInfo {

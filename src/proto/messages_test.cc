@@ -324,7 +324,7 @@ TEST(MessagesTest, FactoriesMatchTheApiTable) {
     EXPECT_EQ(request->GetTypeName(), "strom.proto." + std::string(info.request_message));
     EXPECT_EQ(response->GetTypeName(), "strom.proto." + std::string(info.response_message));
   }
-  EXPECT_EQ(NewRequestMessage(static_cast<ApiKey>(1060)), nullptr);
+  EXPECT_EQ(NewRequestMessage(static_cast<ApiKey>(1062)), nullptr);
   EXPECT_EQ(NewResponseMessage(static_cast<ApiKey>(999)), nullptr);
 }
 
