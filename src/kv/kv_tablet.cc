@@ -589,6 +589,16 @@ Status KvTablet::ScanAll(const RocksDbStore::Visitor& visit) {
   return store_->ScanAll(visit);
 }
 
+Result<KvSnapshotScan> KvTablet::OpenSnapshotScan() {
+  STROM_RETURN_IF_ERROR(CheckUsable());
+  KvSnapshotScan scan;
+  // RocksDB holds exactly the changes below the flushed offset: FlushUpTo writes them
+  // synchronously on this thread.
+  scan.log_offset = flushed_log_offset_;
+  STROM_ASSIGN_OR_RETURN(scan.cursor, store_->NewSnapshotCursor());
+  return scan;
+}
+
 Result<int64_t> KvTablet::RowCount() const {
   STROM_RETURN_IF_ERROR(CheckUsable());
   if (row_count_ < 0) {

@@ -73,6 +73,14 @@ struct KvCheckpointInfo {
   std::string dir;
 };
 
+/// A point-in-time scan of a tablet's committed state (SCAN_KV).
+struct KvSnapshotScan {
+  /// Positioned on the first entry; detached (kKvStorage) if the tablet closes first.
+  std::unique_ptr<RocksDbSnapshotCursor> cursor;
+  /// Every change before this changelog offset, and none after it, is in the snapshot.
+  LogOffset log_offset{0};
+};
+
 /// The primary-key state of one bucket (Fluss's KvTablet): RocksDB plus a pre-write buffer,
 /// with the bucket's LogTablet as its write-ahead log.
 ///
@@ -132,6 +140,8 @@ class KvTablet {
   Result<ByteBuffer> LimitScan(int32_t limit);
   /// Visits every committed key and stored value in key order; return false to stop.
   Status ScanAll(const RocksDbStore::Visitor& visit);
+  /// Opens a point-in-time cursor over the committed state and the offset it covers.
+  Result<KvSnapshotScan> OpenSnapshotScan();
   /// Live keys (GetTableStats). kInvalidTable when the table keeps no row count (WAL image
   /// mode), as Fluss.
   Result<int64_t> RowCount() const;

@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <set>
 #include <cctype>
 #include <string_view>
 
@@ -131,7 +132,53 @@ struct RocksDbStore::Impl {
   std::shared_ptr<rocksdb::Cache> cache;
   rocksdb::WriteOptions write_options;
   rocksdb::ReadOptions read_options;
+  // Snapshot cursors still attached; Close() detaches them before the DB goes away.
+  std::set<RocksDbSnapshotCursor::Impl*> cursors;
 };
+
+struct RocksDbSnapshotCursor::Impl {
+  RocksDbStore::Impl* store = nullptr;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  std::unique_ptr<rocksdb::Iterator> iterator;
+  Status detached;
+
+  // Gives the iterator and the snapshot back to the store and forgets it.
+  void Detach(Status why) {
+    if (store == nullptr) return;
+    iterator.reset();
+    if (snapshot != nullptr) store->db->ReleaseSnapshot(snapshot);
+    snapshot = nullptr;
+    store->cursors.erase(this);
+    store = nullptr;
+    detached = std::move(why);
+  }
+};
+
+RocksDbSnapshotCursor::RocksDbSnapshotCursor(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+RocksDbSnapshotCursor::~RocksDbSnapshotCursor() { impl_->Detach(Status::OK()); }
+
+bool RocksDbSnapshotCursor::Valid() const {
+  return impl_->iterator != nullptr && impl_->iterator->Valid();
+}
+
+ByteView RocksDbSnapshotCursor::key() const { return ToView(impl_->iterator->key()); }
+
+ByteView RocksDbSnapshotCursor::value() const { return ToView(impl_->iterator->value()); }
+
+void RocksDbSnapshotCursor::Next() {
+  if (Valid()) impl_->iterator->Next();
+}
+
+Status RocksDbSnapshotCursor::status() const {
+  if (!impl_->detached.ok()) return impl_->detached;
+  if (impl_->iterator == nullptr) {
+    return Status(ErrorCode::kKvStorage, "the snapshot cursor is no longer attached");
+  }
+  if (!impl_->iterator->status().ok()) return StorageError("scan", impl_->iterator->status());
+  return Status::OK();
+}
 
 RocksDbStore::RocksDbStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -265,6 +312,19 @@ Status RocksDbStore::CreateCheckpoint(const std::string& checkpoint_dir) {
   return Status::OK();
 }
 
+Result<std::unique_ptr<RocksDbSnapshotCursor>> RocksDbStore::NewSnapshotCursor() {
+  STROM_RETURN_IF_ERROR(CheckOpen());
+  auto cursor = std::make_unique<RocksDbSnapshotCursor::Impl>();
+  cursor->store = impl_.get();
+  cursor->snapshot = impl_->db->GetSnapshot();
+  rocksdb::ReadOptions options = impl_->read_options;
+  options.snapshot = cursor->snapshot;
+  cursor->iterator.reset(impl_->db->NewIterator(options));
+  cursor->iterator->SeekToFirst();
+  impl_->cursors.insert(cursor.get());
+  return std::unique_ptr<RocksDbSnapshotCursor>(new RocksDbSnapshotCursor(std::move(cursor)));
+}
+
 int64_t RocksDbStore::EstimateNumKeys() {
   if (impl_->db == nullptr) return 0;
   uint64_t n = 0;
@@ -274,6 +334,10 @@ int64_t RocksDbStore::EstimateNumKeys() {
 
 Status RocksDbStore::Close() {
   if (impl_ == nullptr || impl_->db == nullptr) return Status::OK();
+  while (!impl_->cursors.empty()) {
+    (*impl_->cursors.begin())
+        ->Detach(Status(ErrorCode::kKvStorage, "the KV store was closed during the scan"));
+  }
   rocksdb::Status s = impl_->db->Close();
   impl_->db.reset();
   if (!s.ok()) return StorageError("close", s);

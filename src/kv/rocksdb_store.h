@@ -83,6 +83,38 @@ class RocksDbWriteBatch {
   std::unique_ptr<Impl> impl_;
 };
 
+/// A cursor over every entry of a RocksDbStore as it was when the cursor was made (a RocksDB
+/// snapshot plus an iterator on it), in key order. Writes made afterwards are not seen. Made
+/// by RocksDbStore::NewSnapshotCursor.
+///
+/// Lifecycle: holds the snapshot until destroyed. When the store closes first, the cursor is
+/// detached: it releases its snapshot then and reports kKvStorage from status() and Valid()
+/// returns false. Thread: the thread that drives the store; not thread-safe. Ownership: owned
+/// by whoever opened it; borrows the store.
+class RocksDbSnapshotCursor {
+ public:
+  ~RocksDbSnapshotCursor();
+  RocksDbSnapshotCursor(const RocksDbSnapshotCursor&) = delete;
+  RocksDbSnapshotCursor& operator=(const RocksDbSnapshotCursor&) = delete;
+
+  /// True while the cursor is on an entry.
+  bool Valid() const;
+  /// The current entry; only while Valid(). Views stay valid until the next Next().
+  ByteView key() const;
+  ByteView value() const;
+  /// Moves to the next entry; only while Valid().
+  void Next();
+  /// OK, or why iteration stopped early (an I/O error, or the store was closed).
+  Status status() const;
+
+  struct Impl;  // opaque; defined with the store
+
+ private:
+  friend class RocksDbStore;
+  explicit RocksDbSnapshotCursor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 /// One RocksDB instance (the state of one KV bucket), opened with Fluss's tuning and with
 /// RocksDB's own write-ahead log disabled: the bucket's changelog is the WAL, and a crash
 /// loses whatever was only in memtables, which recovery replays from the changelog.
@@ -128,14 +160,19 @@ class RocksDbStore {
   /// must not exist): memtables are flushed, SST files hard-linked, the rest copied.
   Status CreateCheckpoint(const std::string& checkpoint_dir);
 
+  /// A point-in-time cursor over every entry, positioned on the first one.
+  Result<std::unique_ptr<RocksDbSnapshotCursor>> NewSnapshotCursor();
+
   /// RocksDB's estimate of the number of keys (cheap, approximate).
   int64_t EstimateNumKeys();
 
-  /// Releases the instance; later calls fail with kKvStorage.
+  /// Releases the instance (detaching any snapshot cursor still open); later calls fail with
+  /// kKvStorage.
   Status Close();
 
+  struct Impl;  // opaque
+
  private:
-  struct Impl;
   explicit RocksDbStore(std::unique_ptr<Impl> impl);
   Status CheckOpen() const;
 

@@ -92,5 +92,42 @@ TEST(RocksDbStoreTest, OpenFailureIsKvStorage) {
   EXPECT_EQ(store.status().code(), ErrorCode::kKvStorage);
 }
 
+TEST(RocksDbStoreTest, SnapshotCursorSeesTheStateWhenItWasOpened) {
+  log::testing::TempDir dir;
+  auto store = RocksDbStore::Open(dir.Sub("db"), RocksDbOptions{});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  RocksDbWriteBatch batch;
+  batch.Put("k1", "v1");
+  batch.Put("k2", "v2");
+  batch.Put("k3", "v3");
+  ASSERT_TRUE((*store)->Write(&batch).ok());
+
+  auto cursor = (*store)->NewSnapshotCursor();
+  ASSERT_TRUE(cursor.ok()) << cursor.status().ToString();
+  // Later writes, deletes and flushes are invisible to the cursor.
+  batch.Delete("k2");
+  batch.Put("k4", "v4");
+  batch.Put("k1", "changed");
+  ASSERT_TRUE((*store)->Write(&batch).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (; (*cursor)->Valid(); (*cursor)->Next()) {
+    seen.emplace_back(std::string((*cursor)->key()), std::string((*cursor)->value()));
+  }
+  EXPECT_TRUE((*cursor)->status().ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+                      {"k1", "v1"}, {"k2", "v2"}, {"k3", "v3"}}));
+
+  // A cursor still open when the store closes is detached, not left dangling.
+  auto open_cursor = (*store)->NewSnapshotCursor();
+  ASSERT_TRUE(open_cursor.ok());
+  EXPECT_TRUE((*open_cursor)->Valid());
+  ASSERT_TRUE((*store)->Close().ok());
+  EXPECT_FALSE((*open_cursor)->Valid());
+  EXPECT_EQ((*open_cursor)->status().code(), ErrorCode::kKvStorage);
+  EXPECT_FALSE((*store)->NewSnapshotCursor().ok());
+}
+
 }  // namespace
 }  // namespace strom::kv
