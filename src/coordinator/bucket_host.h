@@ -5,6 +5,7 @@
 #include "common/status.h"
 #include "metadata/table_assignment.h"
 #include "metadata/table_info.h"
+#include "record/table_descriptor.h"
 
 namespace strom::coordinator {
 
@@ -20,6 +21,10 @@ class BucketHost {
   /// and makes them leaders. Idempotent.
   virtual Task<Status> CreateTableBuckets(metadata::TableInfo table,
                                           metadata::TableAssignment assignment) = 0;
+
+  /// Refuses a table whose tablets could not be opened (e.g. primary-key table options a KV
+  /// tablet rejects), before the coordinator registers it. kInvalidConfig / kInvalidTable.
+  virtual Status CheckTable(const record::TableDescriptor& table) = 0;
 
   /// Stops and deletes every tablet of a dropped table. Idempotent.
   virtual Task<Status> DropTableBuckets(TableId table_id) = 0;

@@ -220,11 +220,7 @@ Task<Result<proto::CreateTableResponse>> CoordinatorService::CreateTable(
     co_return Status(ErrorCode::kInvalidTable,
                      "Partitioned tables are not supported by this Strom server yet.");
   }
-  if (table.HasPrimaryKey()) {
-    co_return Status(ErrorCode::kInvalidTable,
-                     "Primary key tables are not supported by this Strom server yet (no KV "
-                     "store); create a log table (no primary key).");
-  }
+  STROM_CO_RETURN_IF_ERROR(host_.CheckTable(table));
 
   STROM_CO_ASSIGN_OR_RETURN(auto db, co_await store_.GetDatabase(path.database));
   if (!db) {

@@ -9,6 +9,7 @@
 
 #include "common/config/config.h"
 #include "common/logging.h"
+#include "kv/kv_table_config.h"
 #include "record/log_record_batch.h"
 
 namespace strom::replica {
@@ -25,6 +26,24 @@ Status UnknownBucket(const TableBucket& bucket) {
 }
 
 /// The table id of a directory named `{table}-{tableId}`, or nullopt.
+Status NonPrimaryKeyTable(const TableBucket& bucket) {
+  return MakeError(ErrorCode::kNonPrimaryKeyTable,
+                   "the primary key table not exists for {}: its table has no primary key.",
+                   bucket);
+}
+
+/// What a KV tablet needs to know about its (non-partitioned) table.
+kv::KvTableInfo MakeKvTableInfo(const metadata::TableInfo& table) {
+  kv::KvTableInfo info;
+  info.table_id = table.table_id;
+  // Without partitions the physical primary key is the whole primary key (empty = that).
+  const std::vector<std::string>& pk = table.schema().primary_key();
+  const std::vector<std::string>& bucket_keys = table.descriptor.bucket_keys();
+  info.is_default_bucket_key = bucket_keys.empty() || bucket_keys == pk;
+  info.properties = table.descriptor.properties();
+  return info;
+}
+
 std::optional<int64_t> TableIdOfDir(const std::string& name) {
   auto dash = name.rfind('-');
   if (dash == std::string::npos || dash + 1 >= name.size()) return std::nullopt;
@@ -41,8 +60,11 @@ ReplicaManager::ReplicaManager(Executor reactor, ReplicaManagerOptions options,
     : reactor_(reactor),
       options_(std::move(options)),
       store_(store),
+      kv_scanners_(options_.scanners),
       delayed_fetches_(reactor, options_.max_waiting_fetches),
-      maintenance_timer_(reactor) {}
+      maintenance_timer_(reactor),
+      kv_checkpoint_timer_(reactor),
+      scanner_expiry_timer_(reactor) {}
 
 ReplicaManager::~ReplicaManager() = default;
 
@@ -53,6 +75,10 @@ std::string ReplicaManager::TableDir(const metadata::TableInfo& table) const {
 
 std::string ReplicaManager::TabletDir(const metadata::TableInfo& table, BucketId bucket) const {
   return fmt::format("{}/log-{}", TableDir(table), bucket);
+}
+
+std::string ReplicaManager::KvTabletDir(const metadata::TableInfo& table, BucketId bucket) const {
+  return fmt::format("{}/kv-{}", TableDir(table), bucket);
 }
 
 Task<Status> ReplicaManager::Start() {
@@ -85,6 +111,10 @@ Task<Status> ReplicaManager::Start() {
     }
   }
   SpawnBackground(reactor_, gate_, "replica-maintenance", MaintenanceLoop());
+  if (options_.kv_snapshot_interval.count() > 0) {
+    SpawnBackground(reactor_, gate_, "kv-checkpoint", KvCheckpointLoop());
+  }
+  SpawnBackground(reactor_, gate_, "kv-scanner-expiry", ScannerExpiryLoop());
   STROM_LOG_INFO(kComponent, "hosting {} buckets from {}", replicas_.size(), options_.data_dir);
   co_return Status::OK();
 }
@@ -117,12 +147,22 @@ Task<void> ReplicaManager::Stop() {
   stopping_ = true;
   delayed_fetches_.Stop();
   maintenance_timer_.cancel();
+  kv_checkpoint_timer_.cancel();
+  scanner_expiry_timer_.cancel();
   co_await gate_.Close();
+  kv_scanners_.CloseAll();
   for (auto& [bucket, replica] : replicas_) {
+    if (replica->kv) {
+      // Close() checkpoints, so the next start replays nothing.
+      Status s = replica->kv->Close();
+      if (!s.ok()) STROM_LOG_WARN(kComponent, "closing the KV tablet of {}: {}", bucket, s.ToString());
+      replica->kv.reset();
+    }
     Status s = replica->log->Close();
     if (!s.ok()) STROM_LOG_WARN(kComponent, "closing {}: {}", bucket, s.ToString());
   }
   replicas_.clear();
+  id_counters_.clear();
 }
 
 Task<void> ReplicaManager::MaintenanceLoop() {
@@ -137,6 +177,86 @@ Task<void> ReplicaManager::MaintenanceLoop() {
   }
 }
 
+Task<void> ReplicaManager::KvCheckpointLoop() {
+  while (!stopping_) {
+    kv_checkpoint_timer_.expires_after(options_.kv_snapshot_interval);
+    co_await kv_checkpoint_timer_.async_wait(kAwaitTuple);
+    if (stopping_) break;
+    CheckpointKvTablets();
+  }
+}
+
+Task<void> ReplicaManager::ScannerExpiryLoop() {
+  const auto interval = std::max(options_.scanners.expiration_interval,
+                                 std::chrono::milliseconds(10));
+  while (!stopping_) {
+    scanner_expiry_timer_.expires_after(interval);
+    co_await scanner_expiry_timer_.async_wait(kAwaitTuple);
+    if (stopping_) break;
+    size_t evicted = kv_scanners_.EvictExpired();
+    if (evicted > 0) STROM_LOG_INFO(kComponent, "closed {} idle KV scanners", evicted);
+  }
+}
+
+size_t ReplicaManager::CheckpointKvTablets() {
+  size_t taken = 0;
+  for (auto& [bucket, replica] : replicas_) {
+    if (!replica->kv || replica->kv->flushed_log_offset() == replica->checkpointed_offset) {
+      continue;
+    }
+    auto checkpoint = replica->kv->TakeCheckpoint();
+    if (!checkpoint.ok()) {
+      STROM_LOG_WARN(kComponent, "checkpoint of the KV tablet of {}: {}", bucket,
+                     checkpoint.status().ToString());
+      continue;
+    }
+    replica->checkpointed_offset = checkpoint->metadata.log_offset;
+    ++taken;
+  }
+  return taken;
+}
+
+Status ReplicaManager::CheckKvTable(const record::TableDescriptor& table) {
+  if (!table.HasPrimaryKey()) return Status::OK();
+  const std::vector<std::string>& pk = table.schema().primary_key();
+  const std::vector<std::string>& bucket_keys = table.bucket_keys();
+  return kv::KvTableConfig::Make(table.properties(), table.schema(),
+                                 bucket_keys.empty() || bucket_keys == pk)
+      .status();
+}
+
+Result<kv::SequenceIdCounter*> ReplicaManager::AutoIncrementCounter(
+    const metadata::TableInfo& table) {
+  auto it = id_counters_.find(table.table_id);
+  if (it != id_counters_.end()) return it->second.get();
+  STROM_ASSIGN_OR_RETURN(auto counter,
+                         FileSequenceIdCounter::Open(TableDir(table) + "/auto-increment"));
+  kv::SequenceIdCounter* raw = counter.get();
+  id_counters_.emplace(table.table_id, std::move(counter));
+  return raw;
+}
+
+Status ReplicaManager::OpenKvTablet(Replica* replica) {
+  const metadata::TableInfo& table = *replica->table;
+  kv::KvTabletOptions opts;
+  opts.dir = KvTabletDir(table, replica->bucket.bucket);
+  opts.table = MakeKvTableInfo(table);
+  opts.schemas = kv::SchemaSet(table.schema_id, table.schema());
+  opts.rocksdb = options_.rocksdb;
+  opts.num_retained_checkpoints = options_.kv_snapshot_num_retained;
+  opts.recover_read_bytes = options_.kv_recover_read_bytes;
+  opts.log = replica->log.get();
+  STROM_ASSIGN_OR_RETURN(opts.auto_increment_counter, AutoIncrementCounter(table));
+  auto kv = kv::KvTablet::Open(std::move(opts));
+  if (!kv.ok()) return kv.status().WithContext(replica->bucket.ToString());
+  replica->kv = std::move(kv).value();
+  if (replica->kv->recovered_record_count() > 0) {
+    STROM_LOG_INFO(kComponent, "KV tablet of {} recovered: {} changelog records replayed",
+                   replica->bucket, replica->kv->recovered_record_count());
+  }
+  return Status::OK();
+}
+
 Status ReplicaManager::OpenReplica(std::shared_ptr<const metadata::TableInfo> table,
                                    BucketId bucket) {
   TableBucket key{table->table_id, std::nullopt, bucket};
@@ -144,6 +264,7 @@ Status ReplicaManager::OpenReplica(std::shared_ptr<const metadata::TableInfo> ta
   log::LogTabletOptions opts;
   opts.dir = TabletDir(*table, bucket);
   opts.config = options_.log_config;
+  opts.is_changelog = table->HasPrimaryKey();
   if (const std::string* ttl = table->descriptor.Property("table.log.ttl")) {
     auto parsed = config::ParseDuration(*ttl);
     if (parsed.ok()) opts.config.ttl = *parsed;
@@ -156,6 +277,7 @@ Status ReplicaManager::OpenReplica(std::shared_ptr<const metadata::TableInfo> ta
   replica->bucket = key;
   replica->table = std::move(table);
   replica->log = std::move(tablet).value();
+  if (replica->table->HasPrimaryKey()) STROM_RETURN_IF_ERROR(OpenKvTablet(replica.get()));
   replicas_.emplace(key, std::move(replica));
   return Status::OK();
 }
@@ -180,10 +302,14 @@ Status ReplicaManager::DropTableBuckets(TableId table_id) {
     }
     table_dir = TableDir(*it->second->table);
     delayed_fetches_.Notify(it->first);
+    kv_scanners_.CloseBucket(it->first);
+    // The state goes with the directory: no checkpoint, just release RocksDB.
+    it->second->kv.reset();
     Status s = it->second->log->Drop();
     if (!s.ok()) return s.WithContext(it->first.ToString());
     it = replicas_.erase(it);
   }
+  id_counters_.erase(table_id);
   if (table_dir) {
     std::error_code ec;
     fs::remove_all(*table_dir, ec);
@@ -203,6 +329,13 @@ Result<LogOffset> ReplicaManager::AppendToLeader(const TableBucket& bucket,
                                                  std::span<char> records) {
   Replica* replica = Find(bucket);
   if (replica == nullptr) return UnknownBucket(bucket);
+  if (replica->kv) {
+    // The log of a primary-key bucket is its KV tablet's write-ahead log: a record appended
+    // behind the tablet's back would be replayed into the state at the next recovery.
+    return MakeError(ErrorCode::kInvalidTable,
+                     "{} belongs to primary key table {}: write to it with PutKv, not ProduceLog.",
+                     bucket, replica->table->path);
+  }
   // Every batch must name a schema of the table (ids 1..latest).
   record::LogRecordBatchIterator batches(ByteView(records.data(), records.size()));
   while (true) {
@@ -227,6 +360,27 @@ Result<LogOffset> ReplicaManager::AppendToLeader(const TableBucket& bucket,
     if (moved) delayed_fetches_.Notify(bucket);
   }
   return info.first_offset;
+}
+
+Result<Replica*> ReplicaManager::FindKv(const TableBucket& bucket) {
+  Replica* replica = Find(bucket);
+  if (replica == nullptr) return UnknownBucket(bucket);
+  if (!replica->kv) return NonPrimaryKeyTable(bucket);
+  return replica;
+}
+
+Result<kv::KvPutResult> ReplicaManager::PutKv(const TableBucket& bucket, ByteView records,
+                                              const kv::PutKvParams& params) {
+  STROM_ASSIGN_OR_RETURN(Replica * replica, FindKv(bucket));
+  STROM_ASSIGN_OR_RETURN(kv::KvPutResult result, replica->kv->PutAsLeader(records, params));
+  if (!result.duplicate) {
+    // One replica: the changelog is committed as soon as it is appended.
+    STROM_ASSIGN_OR_RETURN(bool moved, replica->log->MaybeIncrementHighWatermark(
+                                           replica->log->log_end_offset()));
+    STROM_RETURN_IF_ERROR(replica->kv->FlushUpTo(replica->log->high_watermark()));
+    if (moved) delayed_fetches_.Notify(bucket);
+  }
+  return result;
 }
 
 Result<BucketRead> ReplicaManager::Read(const TableBucket& bucket, LogOffset fetch_offset,

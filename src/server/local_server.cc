@@ -100,6 +100,9 @@ class LocalServer::BucketHostAdapter final : public coordinator::BucketHost {
     auto shared = std::make_shared<const metadata::TableInfo>(std::move(table));
     co_return replicas_.CreateTableBuckets(std::move(shared), assignment);
   }
+  Status CheckTable(const record::TableDescriptor& table) override {
+    return replica::ReplicaManager::CheckKvTable(table);
+  }
   Task<Status> DropTableBuckets(TableId table_id) override {
     co_return replicas_.DropTableBuckets(table_id);
   }
@@ -140,6 +143,18 @@ Task<Status> LocalServer::Start() {
   replica_options.data_dir = data_dir_;
   replica_options.server_id = ServerId(kServerId);
   replica_options.log_config = log_config;
+  STROM_CO_ASSIGN_OR_RETURN(replica_options.rocksdb,
+                            kv::RocksDbOptions::FromConfiguration(options_.config));
+  replica_options.kv_snapshot_interval = options_.config.Get(config::kKvSnapshotInterval);
+  replica_options.kv_snapshot_num_retained = options_.config.Get(config::kKvSnapshotNumRetained);
+  replica_options.kv_recover_read_bytes =
+      options_.config.Get(config::kKvRecoverLogRecordBatchMaxSize);
+  replica_options.scanners.ttl = options_.config.Get(config::kKvScannerTtl);
+  replica_options.scanners.expiration_interval =
+      options_.config.Get(config::kKvScannerExpirationInterval);
+  replica_options.scanners.max_per_bucket = options_.config.Get(config::kKvScannerMaxPerBucket);
+  replica_options.scanners.max_per_server = options_.config.Get(config::kKvScannerMaxPerServer);
+  replica_options.scanners.max_batch_bytes = options_.config.Get(config::kKvScannerMaxBatchSize);
   replicas_ = std::make_unique<replica::ReplicaManager>(io_.get_executor(), replica_options,
                                                         *store_);
   Status replicas_started = co_await replicas_->Start();

@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "record/arrow/arrow_projection.h"
 #include "record/arrow/compression.h"
+#include "record/value_record.h"
 
 namespace strom::tablet {
 namespace {
@@ -58,6 +59,15 @@ void TabletService::Register(rpc::Dispatcher& d) {
   d.Handle<ApiKey::kGetTableStats>([this](rpc::RequestContext, proto::GetTableStatsRequest r) {
     return GetTableStats(std::move(r));
   });
+  d.Handle<ApiKey::kPutKv>(
+      [this](rpc::RequestContext, proto::PutKvRequest r) { return PutKv(std::move(r)); });
+  d.Handle<ApiKey::kLookup>(
+      [this](rpc::RequestContext, proto::LookupRequest r) { return Lookup(std::move(r)); });
+  d.Handle<ApiKey::kPrefixLookup>([this](rpc::RequestContext, proto::PrefixLookupRequest r) {
+    return PrefixLookup(std::move(r));
+  });
+  d.Handle<ApiKey::kScanKv>(
+      [this](rpc::RequestContext, proto::ScanKvRequest r) { return ScanKv(std::move(r)); });
 }
 
 Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::ProduceLogRequest req) {
@@ -268,6 +278,17 @@ Task<Result<proto::LimitScanResponse>> TabletService::LimitScan(proto::LimitScan
              &resp);
     co_return resp;
   }
+  if (replica->kv) {
+    // Primary-key table: the first `limit` current values in key order.
+    auto values = replica->kv->LimitScan(req.limit());
+    if (!values.ok()) {
+      SetError(values.status(), &resp);
+      co_return resp;
+    }
+    resp.set_is_log_table(false);
+    resp.set_records(std::move(values).value());
+    co_return resp;
+  }
   // As Fluss: whole batches from max(log start, high watermark - limit) up to the high
   // watermark.
   LogOffset hw = replica->log->high_watermark();
@@ -301,9 +322,255 @@ Task<Result<proto::GetTableStatsResponse>> TabletService::GetTableStats(
                out);
       continue;
     }
+    if (replica->kv) {
+      auto rows = replica->kv->RowCount();
+      if (rows.ok()) {
+        out->set_row_count(*rows);
+      } else {
+        SetError(rows.status(), out);
+      }
+      continue;
+    }
     out->set_row_count(replica->log->high_watermark() - replica->log->log_start_offset());
   }
   co_return resp;
+}
+
+// ---- primary-key tables ----
+
+Task<Result<proto::PutKvResponse>> TabletService::PutKv(proto::PutKvRequest req) {
+  if (req.acks() != 0 && req.acks() != 1 && req.acks() != -1) {
+    co_return MakeError(ErrorCode::kInvalidRequiredAcks, "Invalid required acks: {}",
+                        req.acks());
+  }
+  kv::PutKvParams params;
+  if (req.has_agg_mode()) {
+    switch (req.agg_mode()) {
+      case 0: params.merge_mode = kv::MergeMode::kDefault; break;
+      case 1: params.merge_mode = kv::MergeMode::kOverwrite; break;
+      default:
+        // Fluss's MergeMode.fromValue throws IllegalArgumentException: an unknown server error.
+        co_return MakeError(ErrorCode::kUnknownServerError, "Unknown merge mode value: {}",
+                            req.agg_mode());
+    }
+  }
+  if (req.target_columns_size() > 0) {
+    params.target_columns.emplace(req.target_columns().begin(), req.target_columns().end());
+  }
+  proto::PutKvResponse resp;
+  for (const proto::PbPutKvReqForBucket& bucket_req : req.buckets_req()) {
+    proto::PbPutKvRespForBucket* out = resp.add_buckets_resp();
+    out->set_bucket_id(bucket_req.bucket_id());
+    std::optional<PartitionId> partition;
+    if (bucket_req.has_partition_id()) {
+      partition = PartitionId(bucket_req.partition_id());
+      out->set_partition_id(bucket_req.partition_id());
+    }
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    auto put = replicas_.PutKv(bucket, bucket_req.records(), params);
+    if (!put.ok()) {
+      SetError(put.status(), out);
+      continue;
+    }
+    // The changelog's end after this write (the original batch's for a duplicate).
+    out->set_log_end_offset(put->append.last_offset.value() + 1);
+  }
+  co_return resp;
+}
+
+Task<Result<proto::LookupResponse>> TabletService::Lookup(proto::LookupRequest req) {
+  proto::LookupResponse resp;
+  for (const proto::PbLookupReqForBucket& bucket_req : req.buckets_req()) {
+    proto::PbLookupRespForBucket* out = resp.add_buckets_resp();
+    out->set_bucket_id(bucket_req.bucket_id());
+    std::optional<PartitionId> partition;
+    if (bucket_req.has_partition_id()) {
+      partition = PartitionId(bucket_req.partition_id());
+      out->set_partition_id(bucket_req.partition_id());
+    }
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    auto replica = replicas_.FindKv(bucket);
+    if (!replica.ok()) {
+      SetError(replica.status(), out);
+      continue;
+    }
+    if (req.insert_if_not_exists()) {
+      SetError(MakeError(ErrorCode::kUnknownServerError,
+                         "Lookup with insert_if_not_exists (lookup-or-insert of an "
+                         "auto-increment table) is not supported by this Strom server."),
+               out);
+      continue;
+    }
+    std::vector<ByteView> keys(bucket_req.keys().begin(), bucket_req.keys().end());
+    auto values = (*replica)->kv->Lookup(keys);
+    if (!values.ok()) {
+      SetError(values.status(), out);
+      continue;
+    }
+    for (std::optional<ByteBuffer>& value : *values) {
+      proto::PbValue* pb = out->add_values();
+      if (value) pb->set_values(std::move(*value));
+    }
+  }
+  co_return resp;
+}
+
+Task<Result<proto::PrefixLookupResponse>> TabletService::PrefixLookup(
+    proto::PrefixLookupRequest req) {
+  proto::PrefixLookupResponse resp;
+  for (const proto::PbPrefixLookupReqForBucket& bucket_req : req.buckets_req()) {
+    proto::PbPrefixLookupRespForBucket* out = resp.add_buckets_resp();
+    out->set_bucket_id(bucket_req.bucket_id());
+    std::optional<PartitionId> partition;
+    if (bucket_req.has_partition_id()) {
+      partition = PartitionId(bucket_req.partition_id());
+      out->set_partition_id(bucket_req.partition_id());
+    }
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    auto replica = replicas_.FindKv(bucket);
+    if (!replica.ok()) {
+      SetError(replica.status(), out);
+      continue;
+    }
+    Status failed;
+    proto::PbPrefixLookupRespForBucket answer;
+    for (const std::string& prefix : bucket_req.keys()) {
+      auto values = (*replica)->kv->PrefixLookup(prefix);
+      if (!values.ok()) {
+        failed = values.status();
+        break;
+      }
+      proto::PbValueList* list = answer.add_value_lists();
+      for (ByteBuffer& value : *values) list->add_values(std::move(value));
+    }
+    if (!failed.ok()) {
+      SetError(failed, out);
+      continue;
+    }
+    out->mutable_value_lists()->Swap(answer.mutable_value_lists());
+  }
+  co_return resp;
+}
+
+Task<Result<proto::ScanKvResponse>> TabletService::ScanKv(proto::ScanKvRequest req) {
+  proto::ScanKvResponse resp;
+  std::optional<std::string> session_to_close;
+  Status status = ScanKvOnce(req, &resp, &session_to_close);
+  if (!status.ok()) {
+    proto::ScanKvResponse error;
+    SetError(status, &error);
+    resp = std::move(error);
+  }
+  if (session_to_close) replicas_.kv_scanners().Remove(*session_to_close);
+  co_return resp;
+}
+
+Status TabletService::ScanKvOnce(const proto::ScanKvRequest& req, proto::ScanKvResponse* resp,
+                                 std::optional<std::string>* session_to_close) {
+  replica::KvScannerManager& scanners = replicas_.kv_scanners();
+  if (req.has_bucket_scan_req() && req.has_scanner_id()) {
+    return Status(ErrorCode::kInvalidScanRequest,
+                  "ScanKvRequest must not set both bucket_scan_req and scanner_id.");
+  }
+  const bool close = req.has_close_scanner() && req.close_scanner();
+  if (req.has_bucket_scan_req() && close) {
+    return Status(ErrorCode::kInvalidScanRequest,
+                  "ScanKvRequest must not set close_scanner together with bucket_scan_req.");
+  }
+  if (!req.has_bucket_scan_req() && !req.has_scanner_id()) {
+    return Status(ErrorCode::kInvalidScanRequest,
+                  "ScanKvRequest needs bucket_scan_req (a new scan) or scanner_id (a "
+                  "continuation).");
+  }
+  int64_t batch_bytes = 0;
+  if (!close) {
+    if (!req.has_batch_size_bytes()) {
+      return Status(ErrorCode::kInvalidScanRequest,
+                    "batch_size_bytes is required for data-fetching scan requests.");
+    }
+    if (req.batch_size_bytes() <= 0) {
+      return Status(ErrorCode::kInvalidScanRequest, "batch_size_bytes must be greater than 0.");
+    }
+    batch_bytes = std::min<int64_t>(req.batch_size_bytes(), scanners.options().max_batch_bytes);
+  }
+
+  replica::KvScanner* scanner = nullptr;
+  bool new_scan = false;
+  if (req.has_bucket_scan_req()) {
+    const proto::PbScanReqForBucket& bucket_req = req.bucket_scan_req();
+    std::optional<PartitionId> partition;
+    if (bucket_req.has_partition_id()) partition = PartitionId(bucket_req.partition_id());
+    TableBucket bucket{TableId(bucket_req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    STROM_ASSIGN_OR_RETURN(replica::Replica * replica, replicas_.FindKv(bucket));
+    STROM_RETURN_IF_ERROR(scanners.CheckLimits(bucket));
+    STROM_ASSIGN_OR_RETURN(kv::KvSnapshotScan scan, replica->kv->OpenSnapshotScan());
+    if (!scan.cursor->Valid()) {
+      // An empty bucket: no session, only the offset the (empty) state covers.
+      STROM_RETURN_IF_ERROR(scan.cursor->status());
+      resp->set_has_more_results(false);
+      resp->set_log_offset(scan.log_offset.value());
+      return Status::OK();
+    }
+    STROM_ASSIGN_OR_RETURN(scanner, scanners.Register(bucket, std::move(scan),
+                                                      bucket_req.has_limit() ? bucket_req.limit()
+                                                                             : -1));
+    new_scan = true;
+  } else {
+    scanner = scanners.Find(req.scanner_id());
+    if (scanner == nullptr) {
+      if (close) {
+        resp->set_scanner_id(req.scanner_id());
+        resp->set_has_more_results(false);
+        return Status::OK();
+      }
+      if (scanners.RecentlyExpired(req.scanner_id())) {
+        return Status(ErrorCode::kScannerExpired,
+                      "Scanner session has expired due to inactivity. Please start a new scan.");
+      }
+      return Status(ErrorCode::kUnknownScannerId,
+                    "Unknown scanner ID. The session may have expired or never existed.");
+    }
+  }
+  // From here on the session ends with an error, an explicit close or the end of the data.
+  *session_to_close = scanner->id;
+  if (close) {
+    resp->set_scanner_id(scanner->id);
+    resp->set_has_more_results(false);
+    return Status::OK();
+  }
+  if (!req.has_call_seq_id()) {
+    return Status(ErrorCode::kInvalidScanRequest,
+                  "call_seq_id is required for ScanKV requests to ensure in-order processing.");
+  }
+  if (req.call_seq_id() != scanner->call_seq_id + 1) {
+    return MakeError(ErrorCode::kInvalidScanRequest,
+                     "Out-of-order scan request: expected callSeqId={} but got {}.",
+                     scanner->call_seq_id + 1, req.call_seq_id());
+  }
+  scanners.Touch(scanner);
+
+  // At least one record, then whole records while the batch is below the byte budget.
+  ByteBuffer records;
+  record::ValueRecordBatchBuilder builder(&records);
+  bool appended = false;
+  while (scanner->HasMore() &&
+         (!appended || static_cast<int64_t>(builder.size_in_bytes()) < batch_bytes)) {
+    STROM_RETURN_IF_ERROR(builder.AppendEncoded(scanner->scan.cursor->value()));
+    scanner->scan.cursor->Next();
+    if (scanner->remaining > 0) --scanner->remaining;
+    appended = true;
+  }
+  const bool has_more = scanner->HasMore();
+  if (!has_more) STROM_RETURN_IF_ERROR(scanner->scan.cursor->status());
+  builder.Finish();
+
+  resp->set_scanner_id(scanner->id);
+  resp->set_has_more_results(has_more);
+  if (appended) resp->set_records(std::move(records));
+  if (new_scan) resp->set_log_offset(scanner->scan.log_offset.value());
+  scanner->call_seq_id = req.call_seq_id();
+  if (has_more) session_to_close->reset();
+  return Status::OK();
 }
 
 }  // namespace strom::tablet

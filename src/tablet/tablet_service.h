@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "common/async.h"
 #include "common/result.h"
 #include "metadata/metadata_store.h"
@@ -10,9 +13,11 @@
 namespace strom::tablet {
 
 /// The tablet server's data-path handlers (Fluss `TabletService`): ProduceLog, FetchLog
-/// (with long poll and ARROW column projection), ListOffsets, InitWriter, and for log
-/// tables LimitScan (the last `limit` offsets below the high watermark) and GetTableStats
-/// (row count = high watermark - log start).
+/// (with long poll and ARROW column projection), ListOffsets, InitWriter; PutKv, Lookup,
+/// PrefixLookup and ScanKv (SCAN_KV, Fluss main) for primary-key tables; LimitScan (log
+/// table: the last `limit` offsets below the high watermark; primary-key table: the first
+/// `limit` values as a ValueRecordBatch) and GetTableStats (log table: high watermark - log
+/// start; primary-key table: live keys).
 ///
 /// Per-bucket results follow the client contract (spec §7.0): one entry per requested
 /// bucket, `error_code` only on failure, `high_watermark` and `records` always set on a
@@ -38,6 +43,10 @@ class TabletService {
   Task<Result<proto::InitWriterResponse>> InitWriter(proto::InitWriterRequest req);
   Task<Result<proto::LimitScanResponse>> LimitScan(proto::LimitScanRequest req);
   Task<Result<proto::GetTableStatsResponse>> GetTableStats(proto::GetTableStatsRequest req);
+  Task<Result<proto::PutKvResponse>> PutKv(proto::PutKvRequest req);
+  Task<Result<proto::LookupResponse>> Lookup(proto::LookupRequest req);
+  Task<Result<proto::PrefixLookupResponse>> PrefixLookup(proto::PrefixLookupRequest req);
+  Task<Result<proto::ScanKvResponse>> ScanKv(proto::ScanKvRequest req);
 
   /// Most bytes one LimitScan returns (at least one whole batch is always returned).
   static constexpr int64_t kLimitScanMaxBytes = 16 << 20;
@@ -46,6 +55,9 @@ class TabletService {
   /// One pass over every requested bucket; returns the bytes read.
   int64_t ReadOnce(const proto::FetchLogRequest& req, proto::FetchLogResponse* resp,
                    bool* critical_error);
+  /// One ScanKv request; errors close the session (as Fluss does).
+  Status ScanKvOnce(const proto::ScanKvRequest& req, proto::ScanKvResponse* resp,
+                    std::optional<std::string>* session_to_close);
 
   replica::ReplicaManager& replicas_;
   metadata::MetadataStore& store_;

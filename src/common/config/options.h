@@ -138,6 +138,16 @@ namespace strom::config {
     "Files a KV tablet's RocksDB keeps open; -1 means no limit.", "")                         \
   X(kKvRecoverLogRecordBatchMaxSize, int64_t, "kv.recover.log-record-batch.max-size",         \
     kMemorySize, "16mb", "Changelog bytes read per step when a KV tablet recovers.", "")      \
+  X(kKvScannerTtl, Duration, "kv.scanner.ttl", kDuration, "10 min",                           \
+    "Idle time after which a KV full-scan session (SCAN_KV) is closed.", "")                  \
+  X(kKvScannerExpirationInterval, Duration, "kv.scanner.expiration-interval", kDuration,      \
+    "30 s", "How often idle KV full-scan sessions are looked for.", "")                       \
+  X(kKvScannerMaxPerBucket, int32_t, "kv.scanner.max-per-bucket", kInt, "8",                  \
+    "KV full-scan sessions open at once per bucket (more get TOO_MANY_SCANNERS).", "")        \
+  X(kKvScannerMaxPerServer, int32_t, "kv.scanner.max-per-server", kInt, "200",                \
+    "KV full-scan sessions open at once per tablet server (more get TOO_MANY_SCANNERS).", "") \
+  X(kKvScannerMaxBatchSize, int64_t, "kv.scanner.max-batch-size", kMemorySize, "10mb",        \
+    "Cap on the record bytes of one KV full-scan response.", "")                              \
   /* Network */                                                                               \
   X(kNettyServerNumNetworkThreads, int32_t, "netty.server.num-network-threads", kInt, "3",    \
     "Accepted for compatibility; Strom runs one reactor thread per process.", "")             \
