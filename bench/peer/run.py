@@ -96,6 +96,23 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / CLK_TCK
 
 
+def runqueue_wait_seconds(pids: list[int]) -> float:
+    """Time the processes' threads spent runnable but waiting for a CPU (schedstat field 2):
+    on a shared machine, the share of a workload's wall time lost to other work."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                total += int(pathlib.Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    return total / 1e9
+
+
 def boot_seconds_of(pid: int) -> float | None:
     """When PID started, in CLOCK_BOOTTIME seconds (10 ms resolution)."""
     fields = _stat_fields(pid)
@@ -579,14 +596,16 @@ def workloads() -> list[Workload]:
                  full=["--rate", "10000", "--duration", "10", "--buckets", "3"],
                  smoke=["--rate", "2000", "--duration", "2", "--buckets", "3"],
                  extract=_e2e, needs=["--rate"]),
+        # Primary-key table (id BIGINT key + 9 columns): 1 million keys upserted once each;
+        # then random existing keys looked up through the batched lookup client.
         Workload("upsert", ["perf", "upsert"],
-                 full=["--rows", "1000000", "--buckets", "3"],
-                 smoke=["--rows", "10000", "--buckets", "3"],
-                 extract=_upsert),
+                 full=["--keys", "1000000", "--buckets", "3"],
+                 smoke=["--keys", "10000", "--buckets", "3"],
+                 extract=_upsert, needs=["--keys"]),
         Workload("lookup", ["perf", "lookup"],
-                 full=["--rows", "1000000", "--buckets", "3"],
-                 smoke=["--rows", "10000", "--buckets", "3"],
-                 extract=_lookup),
+                 full=["--keys", "200000", "--lookups", "500000", "--buckets", "3"],
+                 smoke=["--keys", "5000", "--lookups", "5000", "--buckets", "3"],
+                 extract=_lookup, needs=["--keys", "--lookups"]),
     ]
 
 
@@ -630,10 +649,11 @@ class Profiler:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        with open(self.out / f"{self.tag}.txt", "w") as f:
-            subprocess.run(["perf", "report", "-i", str(self.data), "--stdio", "--no-children",
-                            "--sort", "dso,symbol", "-g", "none", "--percent-limit", "0.5"],
-                           stdout=f, stderr=subprocess.DEVNULL, timeout=300)
+        report = subprocess.run(["perf", "report", "-i", str(self.data), "--stdio", "--no-children",
+                                 "--sort", "dso,symbol", "-g", "none", "--percent-limit", "0.5"],
+                                capture_output=True, text=True, timeout=300).stdout
+        (self.out / f"{self.tag}.txt").write_text(
+            "\n".join(line.rstrip(" -") for line in report.splitlines()) + "\n")
         log(f"profile: {self.out / (self.tag + '.txt')}")
 
 
@@ -643,6 +663,7 @@ def run_workload(wl: Workload, server, cli: Cli, smoke: bool, timeout: float,
     args = [*wl.subcommand, *(wl.smoke if smoke else wl.full)]
     pids = server.pids()
     cpu0 = cpu_seconds(pids)
+    wait0 = runqueue_wait_seconds(pids)
     t0 = time.monotonic()
     with Profiler(profile if server.name == "strom" else None, pids, f"strom-{wl.name}"):
         if wl.load_sample:
@@ -654,6 +675,7 @@ def run_workload(wl: Workload, server, cli: Cli, smoke: bool, timeout: float,
             peak = 0
     wall = time.monotonic() - t0
     cpu = cpu_seconds(server.pids()) - cpu0
+    waited = runqueue_wait_seconds(server.pids()) - wait0
     if r.returncode != 0:
         raise BenchError(f"`strom {' '.join(args)}` against {server.name} failed "
                          f"(exit {r.returncode}): {r.stderr.strip()[-1000:]}")
@@ -674,6 +696,7 @@ def run_workload(wl: Workload, server, cli: Cli, smoke: bool, timeout: float,
     doc["_wall_s"] = wall
     doc["_server_cpu_s"] = cpu
     doc["_client_cpu_s"] = r.cpu_s
+    doc["_server_runqueue_wait_s"] = waited
     return metrics, doc
 
 
@@ -694,7 +717,10 @@ def run_round(server, cli: Cli, wls: list[Workload], smoke: bool, idle_s: float,
             metrics.update(m)
             raw[wl.name] = doc
             log(f"{server.name}: {wl.name}: " +
-                ", ".join(f"{k}={v:.4g}" for k, v in m.items()))
+                ", ".join(f"{k}={v:.4g}" for k, v in m.items()) +
+                f" (wall {doc['_wall_s']:.1f} s, server cpu {doc['_server_cpu_s']:.2f} s, "
+                f"client cpu {doc['_client_cpu_s']:.2f} s, server threads waited for a cpu "
+                f"{doc['_server_runqueue_wait_s']:.2f} s)")
     finally:
         server.stop()
     return {"metrics": metrics, "raw": raw}
