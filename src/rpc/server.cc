@@ -65,6 +65,8 @@ ServerOptions ServerOptions::FromConfiguration(const config::Configuration& conf
   options.max_in_flight_per_connection =
       static_cast<size_t>(std::max(1, conf.Get(config::kNettyServerMaxQueuedRequests)));
   options.max_idle_time = conf.Get(config::kNettyConnectionMaxIdleTime);
+  options.max_queued_bytes =
+      static_cast<size_t>(std::max<int64_t>(0, conf.Get(config::kStromServerMaxQueuedBytes)));
   return options;
 }
 
@@ -72,6 +74,7 @@ Server::Server(Executor reactor, ServerOptions options, Dispatcher dispatcher)
     : reactor_(reactor),
       options_(std::move(options)),
       dispatcher_(std::make_shared<Dispatcher>(std::move(dispatcher))),
+      budget_(std::make_shared<detail::QueueBudget>(options_.max_queued_bytes)),
       acceptor_(reactor) {
   STROM_CHECK(options_.max_in_flight_per_connection > 0, "max_in_flight_per_connection is 0");
   RegisterBuiltins();
@@ -169,7 +172,7 @@ Task<void> Server::AcceptLoop() {
                                     options_.max_in_flight_per_connection, options_.max_idle_time};
     auto connection = std::make_shared<detail::ServerConnection>(
         reactor_, std::move(socket), id, FormatEndpoint(remote), dispatcher_, std::move(limits),
-        [this](uint64_t closed_id) { connections_.erase(closed_id); });
+        budget_, [this](uint64_t closed_id) { connections_.erase(closed_id); });
     connections_.emplace(id, connection);
     if (!SpawnBackground(reactor_, gate_, "rpc connection",
                          detail::ServerConnection::Run(connection))) {

@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "proto/api_keys.h"
 #include "proto/frame.h"
+#include "rpc/detail/queue_budget.h"
 #include "rpc/dispatcher.h"
 
 namespace strom::rpc {
@@ -37,6 +38,11 @@ struct ServerOptions {
   /// at the bound the connection is not read until one completes
   /// (`netty.server.max-queued-requests`, which Fluss applies per request queue).
   size_t max_in_flight_per_connection = 500;
+  /// Bytes of request payloads being handled and responses waiting to be written, summed
+  /// over every connection (`strom.server.max-queued-bytes`). At the bound, connections that
+  /// hold part of it are not read until it drops (a connection holding nothing may still
+  /// start one request). 0: unbounded.
+  size_t max_queued_bytes = 256u << 20;
   /// A connection without traffic and without requests in flight for this long is closed
   /// (`netty.connection.max-idle-time`); zero disables.
   std::chrono::milliseconds max_idle_time = std::chrono::minutes(10);
@@ -91,6 +97,11 @@ class Server {
   /// Open connections.
   size_t connection_count() const { return connections_.size(); }
 
+  /// Bytes of requests being handled and responses not yet written, over all connections;
+  /// and the most there ever were.
+  size_t queued_bytes() const { return budget_->used(); }
+  size_t queued_bytes_peak() const { return budget_->peak(); }
+
   /// The apis this server advertises in ApiVersions (the registered handlers plus its own).
   const std::vector<ApiVersionRange>& advertised_apis() const { return advertised_; }
 
@@ -103,6 +114,7 @@ class Server {
   Executor reactor_;
   ServerOptions options_;
   std::shared_ptr<Dispatcher> dispatcher_;
+  std::shared_ptr<detail::QueueBudget> budget_;
   std::vector<ApiVersionRange> advertised_;
   asio::ip::tcp::acceptor acceptor_;
   Gate gate_;  // the accept loop and every connection task

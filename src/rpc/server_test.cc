@@ -395,19 +395,96 @@ TEST_F(RpcServerTest, StartFailsOnAPortInUse) {
   Run(second.Stop(1s));
 }
 
+// A client that pipelines far more than the budget and reads none of the answers: the server
+// stops reading it once the queued requests and responses reach the budget, instead of
+// buffering every response; other connections are still served; and once the client reads,
+// every request is answered.
+TEST_F(RpcServerTest, SlowReaderCannotGrowQueuedBytesPastTheBudget) {
+  constexpr size_t kBudget = 1u << 20;
+  constexpr int kRequests = 800;
+  constexpr size_t kNameBytes = 64 * 1024;  // echoed back: ~64 KiB requests and responses
+  ServerOptions options;
+  options.max_in_flight_per_connection = 100000;  // only the byte budget bounds this client
+  options.max_queued_bytes = kBudget;
+  StartServer(options);
+
+  Result<asio::ip::tcp::socket> slow = Run(testing::RawConnect(server_->port()));
+  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  asio::error_code ignored;
+  slow->set_option(asio::socket_base::receive_buffer_size(64 * 1024), ignored);
+  ByteBuffer requests;
+  size_t frame_bytes = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    proto::GetTableSchemaRequest request = SchemaRequest(i * 5);  // no handler delay
+    request.mutable_table_path()->set_table_name(std::string(kNameBytes, 'x'));
+    ByteBuffer frame = testing::RequestFrame(static_cast<int16_t>(ApiKey::kGetTableSchema), 0,
+                                             i, request.SerializeAsString());
+    frame_bytes = frame.size();
+    requests += frame;
+  }
+  // 50 MiB of requests: more than the kernel buffers of the loopback connection hold, so
+  // this write completes only once the server reads everything.
+  Gate gate;
+  Status written;
+  auto write = [](asio::ip::tcp::socket* socket, ByteBuffer bytes, Status* out) -> Task<void> {
+    *out = co_await testing::RawWrite(socket, std::move(bytes));
+  };
+  SpawnBackground(io_.get_executor(), gate, "slow writer",
+                  write(&*slow, std::move(requests), &written));
+
+  ASSERT_TRUE(RunUntil([&] { return server_->queued_bytes() >= kBudget; }, 30s));
+  RunFor(300ms);  // the server had every chance to read and answer more
+  // Over the budget by at most the request that crossed it and its response.
+  EXPECT_LE(server_->queued_bytes_peak(), kBudget + 2 * frame_bytes);
+
+  // The slow client holds the whole budget; a connection holding nothing is still served.
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  Result<proto::ListDatabasesResponse> listed =
+      Run(other->Call<ApiKey::kListDatabases>(proto::ListDatabasesRequest(), 10s));
+  EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+
+  // Reading the answers lets the server go on, within the budget all along.
+  std::set<int32_t> answered;
+  auto read_all = [](asio::ip::tcp::socket* socket, std::set<int32_t>* ids) -> Task<Status> {
+    for (int i = 0; i < kRequests; ++i) {
+      Result<ByteBuffer> frame = co_await testing::RawReadFrameWithin(socket, 30s);
+      if (!frame.ok()) co_return frame.status();
+      Result<proto::ResponseFrame> decoded = proto::DecodeResponseFrame(*frame);
+      if (!decoded.ok()) co_return decoded.status();
+      if (decoded->type != proto::ResponseType::kSuccess) {
+        co_return MakeError(ErrorCode::kUnknownServerError, "request {} failed",
+                            decoded->request_id);
+      }
+      ids->insert(decoded->request_id);
+    }
+    co_return Status::OK();
+  };
+  Status read = Run(read_all(&*slow, &answered));
+  ASSERT_TRUE(read.ok()) << read.ToString();
+  Run(gate.Close());
+  EXPECT_TRUE(written.ok()) << written.ToString();
+  EXPECT_EQ(answered.size(), static_cast<size_t>(kRequests));
+  EXPECT_LE(server_->queued_bytes_peak(), kBudget + 2 * frame_bytes);
+  ASSERT_TRUE(RunUntil([&] { return server_->queued_bytes() == 0; }));
+}
+
 TEST_F(RpcServerTest, OptionsFromFlussConfiguration) {
   config::Configuration conf;
   ASSERT_TRUE(conf.Set("netty.server.max-request-size", "1mb").ok());
   ASSERT_TRUE(conf.Set("netty.server.max-queued-requests", "7").ok());
   ASSERT_TRUE(conf.Set("netty.connection.max-idle-time", "30 s").ok());
+  ASSERT_TRUE(conf.Set("strom.server.max-queued-bytes", "8mb").ok());
   ServerOptions options = ServerOptions::FromConfiguration(conf);
   EXPECT_EQ(options.max_frame_size, 1u << 20);
   EXPECT_EQ(options.max_in_flight_per_connection, 7u);
   EXPECT_EQ(options.max_idle_time, 30s);
+  EXPECT_EQ(options.max_queued_bytes, 8u << 20);
   ServerOptions defaults = ServerOptions::FromConfiguration(config::Configuration());
   EXPECT_EQ(defaults.max_frame_size, 100u << 20);
   EXPECT_EQ(defaults.max_in_flight_per_connection, 500u);
   EXPECT_EQ(defaults.max_idle_time, 10min);
+  EXPECT_EQ(defaults.max_queued_bytes, 256u << 20);
 }
 
 }  // namespace

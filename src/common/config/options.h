@@ -157,6 +157,12 @@ namespace strom::config {
     "100mb", "Largest request frame accepted; larger frames are refused.", "")                \
   X(kNettyConnectionMaxIdleTime, Duration, "netty.connection.max-idle-time", kDuration,       \
     "10 min", "Idle connections are closed after this time.", "")                             \
+  X(kStromServerMaxQueuedBytes, int64_t, "strom.server.max-queued-bytes", kMemorySize,       \
+    "256mb",                                                                                  \
+    "Strom: bytes of requests being handled and responses not yet written, over all "        \
+    "connections of a server; at the bound, connections holding part of it are not read "   \
+    "until it drops. 0: unbounded.",                                                          \
+    "")                                                                                       \
   X(kServerBufferMemorySize, int64_t, "server.buffer.memory-size", kMemorySize, "256mb",      \
     "Memory a server may hold for incoming requests before it applies backpressure.", "")     \
   /* Security */                                                                              \

@@ -54,10 +54,14 @@ Task<Status> FrameWriter::Run() {
     // Built after the batch is complete: the vector no longer moves its frames.
     buffers.clear();
     size_t counted = 0;
+    size_t counted_bytes = 0;
     for (const Frame& frame : batch) {
       if (!frame.head.empty()) buffers.push_back(asio::buffer(frame.head));
       if (!frame.body.empty()) buffers.push_back(asio::buffer(frame.body));
-      if (frame.counted) ++counted;
+      if (frame.counted) {
+        ++counted;
+        counted_bytes += frame.head.size() + frame.body.size();
+      }
     }
     auto [ec, written] = co_await asio::async_write(*socket_, buffers, kAwaitTuple);
     if (ec) {
@@ -65,7 +69,7 @@ Task<Status> FrameWriter::Run() {
       queue_.clear();
       co_return MakeError(ErrorCode::kNetwork, "write failed: {}", ec.message());
     }
-    if (on_written) on_written(counted);
+    if (on_written) on_written(counted, counted_bytes);
   }
   stopped_ = true;
   queue_.clear();

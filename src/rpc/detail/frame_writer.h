@@ -42,8 +42,9 @@ class FrameWriter {
   bool stopped() const { return stopped_; }
   size_t queued() const { return queue_.size(); }
 
-  /// Called after each successful write with the number of counted frames it carried.
-  std::function<void(size_t)> on_written;
+  /// Called after each successful write with the number of counted frames it carried and
+  /// their bytes (head + body).
+  std::function<void(size_t count, size_t bytes)> on_written;
 
  private:
   struct Frame {

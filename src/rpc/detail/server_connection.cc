@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/buffer.hpp>
 #include <exception>
@@ -27,13 +28,15 @@ constexpr auto kLingerTime = std::chrono::seconds(1);
 ServerConnection::ServerConnection(Executor executor, asio::ip::tcp::socket socket, uint64_t id,
                                    std::string peer_address,
                                    std::shared_ptr<const Dispatcher> dispatcher,
-                                   ConnectionLimits limits, std::function<void(uint64_t)> on_closed)
+                                   ConnectionLimits limits, std::shared_ptr<QueueBudget> budget,
+                                   std::function<void(uint64_t)> on_closed)
     : executor_(executor),
       socket_(std::move(socket)),
       id_(id),
       peer_address_(std::move(peer_address)),
       dispatcher_(std::move(dispatcher)),
       limits_(std::move(limits)),
+      budget_(std::move(budget)),
       on_closed_(std::move(on_closed)),
       decoder_(proto::FrameKind::kRequest, limits_.max_frame_size),
       read_buffer_(new char[kReadChunk]),
@@ -41,7 +44,7 @@ ServerConnection::ServerConnection(Executor executor, asio::ip::tcp::socket sock
       reader_wake_(executor),
       idle_timer_(executor),
       last_activity_(SteadyClock::now()) {
-  writer_.on_written = [this](size_t count) { OnResponsesWritten(count); };
+  writer_.on_written = [this](size_t count, size_t bytes) { OnResponsesWritten(count, bytes); };
 }
 
 Task<void> ServerConnection::Run(std::shared_ptr<ServerConnection> self) {
@@ -63,6 +66,9 @@ Task<void> ServerConnection::Run(std::shared_ptr<ServerConnection> self) {
     co_await WithTimeout(self->DiscardUntilEof(), kLingerTime);
   }
   self->CloseSocket();
+  // Responses dropped unwritten (abort, failed write) give their share back here.
+  self->budget_->Unpark(self->id_);
+  self->Uncharge(self->held_bytes_);
   STROM_LOG_DEBUG("rpc", "connection {} from {} closed", self->id_, self->peer_address_);
   if (self->on_closed_) self->on_closed_(self->id_);
 }
@@ -123,8 +129,10 @@ Task<void> ServerConnection::ReadSide() {
     // Start every whole frame already received, within the in-flight bound.
     bool need_bytes = false;
     while (!stop_reading_ && !need_bytes && broken.ok()) {
-      if (in_flight_ >= limits_.max_in_flight) {
-        // Backpressure: the socket is not read until a response has been written.
+      if (MustPause()) {
+        // Backpressure: the socket is not read until a response has been written (or, for
+        // the memory budget, until the server's total is under its limit again).
+        if (budget_->exhausted()) budget_->Park(id_, &reader_wake_);
         co_await reader_wake_.Wait();
         continue;
       }
@@ -201,6 +209,8 @@ Status ServerConnection::StartRequest(ByteView frame) {
   context.listener_name = limits_.listener_name;
   context.connection_id = id_;
   ByteBuffer payload(decoded->payload);
+  const size_t payload_bytes = payload.size();
+  Charge(payload_bytes);
 
   uint64_t seq = next_request_seq_++;
   auto cancel = std::make_shared<asio::cancellation_signal>();
@@ -211,6 +221,7 @@ Status ServerConnection::StartRequest(ByteView frame) {
           HandleRequest(shared_from_this(), seq, std::move(context), std::move(payload)), cancel)) {
     request_cancels_.erase(seq);
     --in_flight_;
+    Uncharge(payload_bytes);
   }
   return Status::OK();
 }
@@ -219,6 +230,7 @@ Task<void> ServerConnection::HandleRequest(std::shared_ptr<ServerConnection> sel
                                            RequestContext context, ByteBuffer payload) {
   const int32_t request_id = context.request_id;
   const proto::ApiKey api_key = context.api_key;
+  const size_t request_bytes = payload.size();
   Result<ByteBuffer> result = Status(ErrorCode::kUnknownServerError, "request not dispatched");
   try {
     result = co_await self->dispatcher_->Dispatch(std::move(context), std::move(payload));
@@ -237,6 +249,7 @@ Task<void> ServerConnection::HandleRequest(std::shared_ptr<ServerConnection> sel
     result = std::move(error);
   }
   self->request_cancels_.erase(seq);
+  self->Uncharge(request_bytes);  // the handler is done with the request
 
   ByteBuffer head;
   ByteBuffer body;
@@ -255,13 +268,33 @@ Task<void> ServerConnection::HandleRequest(std::shared_ptr<ServerConnection> sel
                     request_id, self->peer_address_, result.status().ToString());
     proto::AppendErrorResponseFrame(request_id, ToWireStatus(result.status()), &head);
   }
-  if (!self->writer_.Enqueue(std::move(head), std::move(body))) {
+  const size_t response_bytes = head.size() + body.size();
+  if (self->writer_.Enqueue(std::move(head), std::move(body))) {
+    self->Charge(response_bytes);  // until written
+  } else {
     // The connection is going away; nobody will read this answer.
-    self->OnResponsesWritten(1);
+    self->OnResponsesWritten(1, 0);
   }
 }
 
-void ServerConnection::OnResponsesWritten(size_t count) {
+bool ServerConnection::MustPause() const {
+  return in_flight_ >= limits_.max_in_flight || (budget_->exhausted() && held_bytes_ > 0);
+}
+
+void ServerConnection::Charge(size_t bytes) {
+  held_bytes_ += bytes;
+  budget_->Charge(bytes);
+}
+
+void ServerConnection::Uncharge(size_t bytes) {
+  bytes = std::min(bytes, held_bytes_);
+  held_bytes_ -= bytes;
+  budget_->Release(bytes);
+  if (held_bytes_ == 0) reader_wake_.Notify();
+}
+
+void ServerConnection::OnResponsesWritten(size_t count, size_t bytes) {
+  Uncharge(bytes);
   in_flight_ = count > in_flight_ ? 0 : in_flight_ - count;
   last_activity_ = SteadyClock::now();
   reader_wake_.Notify();

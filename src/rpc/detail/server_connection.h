@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "proto/frame.h"
 #include "rpc/detail/frame_writer.h"
+#include "rpc/detail/queue_budget.h"
 #include "rpc/dispatcher.h"
 
 namespace strom::rpc::detail {
@@ -31,7 +32,8 @@ struct ConnectionLimits {
 /// One accepted client connection of a Server.
 ///
 /// Three cooperating loops run under Run(): the reader (decodes frames, starts one request
-/// task per frame, pauses while `max_in_flight` requests are unanswered), the writer
+/// task per frame, pauses while `max_in_flight` requests are unanswered, and while the
+/// server's QueueBudget is exhausted and this connection holds part of it), the writer
 /// (FrameWriter) and an idle watchdog. A request task dispatches, then queues its response;
 /// responses therefore leave in completion order.
 ///
@@ -46,7 +48,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
  public:
   ServerConnection(Executor executor, asio::ip::tcp::socket socket, uint64_t id,
                    std::string peer_address, std::shared_ptr<const Dispatcher> dispatcher,
-                   ConnectionLimits limits, std::function<void(uint64_t)> on_closed);
+                   ConnectionLimits limits, std::shared_ptr<QueueBudget> budget,
+                   std::function<void(uint64_t)> on_closed);
 
   /// Serves the connection until it is closed; then calls on_closed(id).
   static Task<void> Run(std::shared_ptr<ServerConnection> self);
@@ -72,11 +75,18 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   Status StartRequest(ByteView frame);
   static Task<void> HandleRequest(std::shared_ptr<ServerConnection> self, uint64_t seq,
                                   RequestContext context, ByteBuffer payload);
+  /// True while the reader must not start another request: the in-flight bound is reached,
+  /// or the budget is exhausted and this connection holds some of it.
+  bool MustPause() const;
+  /// Counts `bytes` against the server's budget (and this connection's share of it).
+  void Charge(size_t bytes);
+  /// Gives back part of this connection's share and lets the reader re-check.
+  void Uncharge(size_t bytes);
   /// Answers the frame the decoder refused with `error`. A frame that is only too large,
   /// and whose header arrived, gets an ERROR_RESPONSE to its request id (queued at once);
   /// otherwise the result is a SERVER_FAILURE frame to send after every other response.
   Task<ByteBuffer> RefuseBadFrame(Status error);
-  void OnResponsesWritten(size_t count);
+  void OnResponsesWritten(size_t count, size_t bytes);
   void CloseSocket();
 
   Executor executor_;
@@ -85,6 +95,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   const std::string peer_address_;
   std::shared_ptr<const Dispatcher> dispatcher_;
   const ConnectionLimits limits_;
+  std::shared_ptr<QueueBudget> budget_;
   std::function<void(uint64_t)> on_closed_;
 
   proto::FrameDecoder decoder_;
@@ -99,6 +110,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   std::unordered_map<uint64_t, std::shared_ptr<asio::cancellation_signal>> request_cancels_;
   uint64_t next_request_seq_ = 0;
   size_t in_flight_ = 0;
+  size_t held_bytes_ = 0;  // this connection's share of budget_
 
   bool read_pending_ = false;
   bool stop_reading_ = false;
