@@ -206,25 +206,65 @@ int RunCli(int argc, char** argv) {
 
   // ---- perf ----
   {
-    auto* perf = app.add_subcommand("perf", "Load generators");
+    auto* perf = app.add_subcommand("perf", "Load generators (append, scan, end-to-end)");
     perf->require_subcommand(1);
+    // Global options (--format, --bootstrap-server, -c) may also follow the workload.
+    perf->fallthrough();
+    auto add_common = [](CLI::App* cmd, const std::shared_ptr<PerfOptions>& options) {
+      cmd->fallthrough();
+      cmd->add_option("--rows", options->rows,
+                      "Rows to write (default 1,000,000; paced: rate x duration)");
+      cmd->add_option("--duration", options->duration_seconds, "Seconds to run (0: until --rows)")
+          ->capture_default_str();
+      cmd->add_option("--buckets", options->buckets, "Buckets of the table")->capture_default_str();
+      cmd->add_option("--schema", options->schema,
+                      "wide: id, ts, then INT/BIGINT/DOUBLE/STRING columns c2..; payload: id, "
+                      "ts, payload")
+          ->check(CLI::IsMember({"wide", "payload"}))
+          ->capture_default_str();
+      cmd->add_option("--width", options->width,
+                      "Columns of the wide schema (default 10; 20 for scan)");
+      cmd->add_option("--payload", options->payload_bytes,
+                      "Bytes of random text per row, spread over the STRING columns")
+          ->capture_default_str();
+      cmd->add_option("--compression", options->compression, "Arrow codec of the table")
+          ->check(CLI::IsMember({"NONE", "LZ4_FRAME", "ZSTD"}))
+          ->capture_default_str();
+      cmd->add_option("--threads", options->threads,
+                      "Appending threads sharing one writer (full-speed appends)")
+          ->capture_default_str();
+      cmd->add_flag("--keep", options->keep, "Keep the table");
+    };
+    auto append_options = std::make_shared<PerfOptions>();
     auto* append = perf->add_subcommand(
-        "append", "Append rows (id BIGINT, ts BIGINT, payload STRING) to a fresh table in the "
-                  "strom_perf database and report MB/s; the table is dropped afterwards");
-    auto options = std::make_shared<PerfOptions>();
-    append->add_option("--rows", options->rows, "Rows to append")->capture_default_str();
-    append->add_option("--payload", options->payload_bytes, "Bytes of text per row")
-        ->capture_default_str();
-    append->add_option("--buckets", options->buckets, "Buckets of the table")->capture_default_str();
-    append->add_option("--compression", options->compression, "Arrow codec of the table")
-        ->check(CLI::IsMember({"NONE", "LZ4_FRAME", "ZSTD"}))
-        ->capture_default_str();
-    append->add_option("--threads", options->threads, "Appending threads (one shared writer)")
-        ->capture_default_str();
-    append->add_flag("--scan", options->scan, "Read everything back and report that rate too");
-    append->add_flag("--keep", options->keep, "Keep the table");
-    append->callback([&action, options] {
-      action = [=](CommandContext& ctx) { return PerfAppend(ctx, *options); };
+        "append", "Append rows to a fresh table in strom_perf (full speed, or --rate with "
+                  "latency percentiles); the table is dropped afterwards");
+    add_common(append, append_options);
+    append->add_option("--rate", append_options->rate,
+                       "Rows per second on a fixed schedule, with produce latency percentiles");
+    append->add_flag("--scan", append_options->scan,
+                     "Read everything back and report that rate too");
+    append->callback([&action, append_options] {
+      action = [=](CommandContext& ctx) { return PerfAppend(ctx, *append_options); };
+    });
+
+    auto scan_options = std::make_shared<PerfOptions>();
+    auto* scan = perf->add_subcommand(
+        "scan", "Fill a fresh 20-column table, then scan it (all columns or --columns)");
+    add_common(scan, scan_options);
+    scan->add_option("--columns", scan_options->columns,
+                     "Projected columns, e.g. id,c5 (names: id, ts, c2, c3, ...)");
+    scan->callback([&action, scan_options] {
+      action = [=](CommandContext& ctx) { return PerfScan(ctx, *scan_options); };
+    });
+
+    auto e2e_options = std::make_shared<PerfOptions>();
+    auto* e2e = perf->add_subcommand(
+        "e2e", "Append at a fixed rate while a scanner reads; latency from append to poll");
+    add_common(e2e, e2e_options);
+    e2e->add_option("--rate", e2e_options->rate, "Rows per second (default 10,000)");
+    e2e->callback([&action, e2e_options] {
+      action = [=](CommandContext& ctx) { return PerfE2e(ctx, *e2e_options); };
     });
   }
 

@@ -80,13 +80,28 @@ struct ScanOptions {
   std::chrono::milliseconds poll_timeout{1000};
 };
 
-/// `strom perf append`: a load generator for the append path.
+/// `strom perf append|scan|e2e`: load generators (see perf_command.cc and README.md).
 struct PerfOptions {
-  int64_t rows = 1000000;
-  int32_t payload_bytes = 1000;
-  int32_t buckets = 1;
+  /// Rows to write; unset: 1,000,000 at full speed, rate x duration when paced.
+  std::optional<int64_t> rows;
+  /// Bytes of random text per row, spread over the STRING columns.
+  int32_t payload_bytes = 200;
+  int32_t buckets = 3;
   std::string compression = "NONE";
+  /// Appending threads sharing one writer (full-speed appends only).
   int32_t threads = 1;
+  /// "wide" (id, ts, then INT/BIGINT/DOUBLE/STRING columns) or "payload" (id, ts, payload).
+  std::string schema = "wide";
+  /// Columns of the wide schema; 0: 10 for append and e2e, 20 for scan.
+  int32_t width = 0;
+  /// Rows per second on a fixed schedule (append: with latency percentiles; e2e: default
+  /// 10,000); 0: as fast as possible.
+  double rate = 0;
+  /// Seconds to run; 0: until `rows` (or 10 s when paced without --rows).
+  double duration_seconds = 0;
+  /// scan: the projected columns, "a,b"; empty: all.
+  std::string columns;
+  /// append: read everything back and report that rate too.
   bool scan = false;
   bool keep = false;
 };
@@ -106,11 +121,17 @@ Status Produce(CommandContext& ctx, const ProduceOptions& options);
 Status Scan(CommandContext& ctx, const ScanOptions& options);
 Status Offsets(CommandContext& ctx, const std::string& table);
 Status ClusterInfo(CommandContext& ctx);
-/// Creates `strom_perf.append_<n>` (id BIGINT, ts BIGINT, payload STRING), appends
-/// `options.rows` rows of random text from `options.threads` threads through one
-/// AppendWriter, flushes, optionally reads everything back, prints rows/s and MB/s (of row
-/// payload: 16 + payload bytes per row), and drops the table unless `keep`.
+/// Appends rows of `options.schema` to a fresh table in `strom_perf` through one
+/// AppendWriter: at full speed from `threads` threads (MB/s, rows/s), or at `rate` rows/s
+/// with produce-latency percentiles (scheduled send to acknowledgement); optionally reads
+/// everything back; drops the table unless `keep`.
 Status PerfAppend(CommandContext& ctx, const PerfOptions& options);
+/// Fills a fresh table (20 columns by default) at full speed, then scans it from the start,
+/// all columns or the `columns` projection, and reports the scan rate.
+Status PerfScan(CommandContext& ctx, const PerfOptions& options);
+/// Appends at a fixed rate while a LogScanner reads the table; reports the latency from
+/// each row's scheduled send time to the Poll() that returned it.
+Status PerfE2e(CommandContext& ctx, const PerfOptions& options);
 
 /// Builds the descriptor `table create` sends (exposed for tests).
 Result<TableDescriptor> BuildTableDescriptor(const TableCreateOptions& options);
