@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/config/options.h"
 #include "common/logging.h"
 
 namespace strom::zk {
@@ -169,6 +170,21 @@ Status ZkStatus(ZkCode code, std::string_view operation, std::string_view path) 
   return MakeError(ec, "ZooKeeper {} {} failed: {}", operation, path, ZkCodeName(code));
 }
 
+Result<ZkClientOptions> ZkClientOptions::FromConfig(const config::Configuration& config) {
+  ZkClientOptions options;
+  options.connect_string = config.Get(config::kZookeeperAddress);
+  if (options.connect_string.empty()) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "zookeeper.address must be set for a distributed cluster");
+  }
+  options.session_timeout = config.Get(config::kZookeeperSessionTimeout);
+  options.connection_timeout = config.Get(config::kZookeeperConnectionTimeout);
+  options.retry_wait = config.Get(config::kZookeeperRetryWait);
+  options.max_retry_attempts = std::max(1, config.Get(config::kZookeeperMaxRetryAttempts));
+  options.max_inflight_requests = std::max(1, config.Get(config::kZookeeperMaxInflightRequests));
+  return options;
+}
+
 std::string_view SessionEventName(SessionEvent event) {
   switch (event) {
     case SessionEvent::kDisconnected: return "disconnected";
@@ -272,6 +288,9 @@ struct ZkClient::Impl : std::enable_shared_from_this<ZkClient::Impl> {
   asio::steady_timer disconnect_timer;
   std::map<int, SessionListener> listeners;
   int next_listener_id = 1;
+  /// Calls in flight, bounded by options.max_inflight_requests.
+  int inflight = 0;
+  std::unique_ptr<Notifier> slot_freed;
   Gate gate;
 
   void Emit(SessionEvent event) {
@@ -574,7 +593,7 @@ struct Call {
 /// completion on the reactor. A call the C client refuses outright (no handle, expired
 /// handle, bad arguments) completes at once with that code.
 template <typename SubmitFn>
-Task<RawReply> Submit(ZkClient::Impl& impl, std::unique_ptr<Call> call, SubmitFn submit) {
+Task<RawReply> SubmitNow(ZkClient::Impl& impl, std::unique_ptr<Call> call, SubmitFn submit) {
   auto init = [&](auto handler) {
     // The handler is an awaitable handler (move-only); std::function needs a copyable
     // target, so it travels in a shared_ptr.
@@ -597,6 +616,20 @@ Task<RawReply> Submit(ZkClient::Impl& impl, std::unique_ptr<Call> call, SubmitFn
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(RawReply)>(
       init, asio::use_awaitable);
+}
+
+/// SubmitNow within the bound on calls in flight.
+template <typename SubmitFn>
+Task<RawReply> Submit(ZkClient::Impl& impl, std::unique_ptr<Call> call, SubmitFn submit) {
+  if (!impl.slot_freed) impl.slot_freed = std::make_unique<Notifier>(impl.executor);
+  while (impl.inflight >= impl.options.max_inflight_requests && !impl.closed) {
+    co_await impl.slot_freed->Wait();
+  }
+  ++impl.inflight;
+  RawReply reply = co_await SubmitNow(impl, std::move(call), submit);
+  --impl.inflight;
+  impl.slot_freed->Notify();
+  co_return reply;
 }
 
 std::unique_ptr<Call> MakeCall(Call::Kind kind) {
@@ -644,6 +677,7 @@ Task<void> ZkClient::Close() {
   impl_->retry_timer.cancel();
   impl_->disconnect_timer.cancel();
   impl_->state_changed.Notify();
+  if (impl_->slot_freed) impl_->slot_freed->Notify();
   co_await impl_->CloseSession(impl_->session);
   co_await impl_->gate.Close();
   impl_->listeners.clear();

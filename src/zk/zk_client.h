@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/async.h"
+#include "common/config/config.h"
 #include "common/status.h"
 
 namespace strom::zk {
@@ -183,8 +184,15 @@ struct ZkClientOptions {
   /// Attempts of a read (and of the writes that are safe to repeat) that hit a connection
   /// error or an expired session (`zookeeper.client.max-retry-attempts`).
   int max_retry_attempts = 3;
+  /// Bound on calls in flight at once (`zookeeper.client.max-inflight-requests`); further
+  /// calls wait for a free slot.
+  int max_inflight_requests = 100;
   /// Whether an expired session is replaced by a new one without being asked.
   bool recreate_expired_session = true;
+
+  /// The options of a server's configuration (`zookeeper.*`, Fluss's keys and defaults).
+  /// kInvalidConfig when `zookeeper.address` is not set.
+  static Result<ZkClientOptions> FromConfig(const config::Configuration& config);
 };
 
 /// An awaitable ZooKeeper client over the multi-threaded C client (`libzookeeper-mt`).

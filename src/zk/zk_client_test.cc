@@ -207,6 +207,46 @@ TEST_F(ZkClientTest, WatchesArriveOnTheReactorOnce) {
   EXPECT_FALSE(wrong_thread) << "a watch ran on a C client thread";
 }
 
+TEST_F(ZkClientTest, CallsBeyondTheInflightBoundWaitTheirTurn) {
+  ZkClientOptions options = OptionsFor(SharedZooKeeper()->address());
+  options.max_inflight_requests = 2;
+  other_ = Connect(SharedZooKeeper()->address(), options);
+  ASSERT_NE(other_, nullptr);
+  int done = 0;
+  int failed = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto create = [](ZkClient* c, std::string path, int* ok, int* bad) -> Task<void> {
+      std::string data = "x";
+      auto r = co_await c->Create(std::move(path), std::move(data), CreateMode::kPersistent);
+      ++*(r.ok() ? ok : bad);
+    };
+    asio::co_spawn(io_, create(other_.get(), P("n" + std::to_string(i)), &done, &failed),
+                   [](std::exception_ptr e) {
+                     if (e) ADD_FAILURE() << "create threw";
+                   });
+  }
+  ASSERT_TRUE(RunUntil([&] { return done + failed == 12; }));
+  EXPECT_EQ(done, 12);
+  EXPECT_EQ(Run(client_->Children(root_))->size(), 12u);
+}
+
+TEST(ZkClientOptionsTest, FromServerConfiguration) {
+  auto config = config::Configuration::FromYaml(
+      "zookeeper.address: 127.0.0.1:2181,127.0.0.1:2182\n"
+      "zookeeper.client.session-timeout: 5 s\n"
+      "zookeeper.client.max-inflight-requests: 7\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto options = ZkClientOptions::FromConfig(*config);
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->connect_string, "127.0.0.1:2181,127.0.0.1:2182");
+  EXPECT_EQ(options->session_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(options->connection_timeout, std::chrono::seconds(15)) << "Fluss's default";
+  EXPECT_EQ(options->max_retry_attempts, 3);
+  EXPECT_EQ(options->max_inflight_requests, 7);
+  EXPECT_EQ(ZkClientOptions::FromConfig(config::Configuration()).status().code(),
+            ErrorCode::kInvalidConfig);
+}
+
 TEST_F(ZkClientTest, BadInputIsAStatusNotACrash) {
   EXPECT_EQ(Run(client_->Create("no-leading-slash", "", CreateMode::kPersistent)).code(),
             ZkCode::kBadArguments);
