@@ -57,7 +57,7 @@ TEST(RegistrationJsonTest, CoordinatorAddressMatchesFluss) {
 ZkClientOptions OptionsFor(const std::string& address) {
   ZkClientOptions options;
   options.connect_string = address;
-  options.session_timeout = std::chrono::seconds(4);
+  options.session_timeout = std::chrono::seconds(8);
   options.connection_timeout = std::chrono::seconds(20);
   options.retry_wait = std::chrono::milliseconds(200);
   return options;
@@ -87,7 +87,7 @@ class RegistrationTest : public ::testing::Test {
     return RunTask(io_, std::move(task));
   }
   template <typename Pred>
-  bool RunUntil(Pred done, std::chrono::seconds bound = std::chrono::seconds(30)) {
+  bool RunUntil(Pred done, std::chrono::seconds bound = std::chrono::seconds(60)) {
     auto deadline = std::chrono::steady_clock::now() + bound;
     while (!done() && std::chrono::steady_clock::now() < deadline) {
       io_.restart();

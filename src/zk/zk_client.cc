@@ -423,6 +423,8 @@ struct ZkClient::Impl : std::enable_shared_from_this<ZkClient::Impl> {
     while (true) {
       if (connected) co_return true;
       if (closed) co_return false;
+      // An expired session that nobody replaces never connects again.
+      if (expired && !recreating && !options.recreate_expired_session) co_return false;
       auto now = SteadyClock::now();
       if (now >= deadline) co_return false;
       co_await WithTimeout(state_changed.Wait(), deadline - now);
@@ -690,7 +692,10 @@ Task<ZkResult<T>> ZkClient::Retrying(Attempt attempt, bool retry) {
     const ZkCode code = result.code();
     const bool transient = IsConnectionError(code) || code == ZkCode::kSessionExpired ||
                            code == ZkCode::kInvalidState;
-    if (!retry || !transient || impl_->closed || i >= impl_->options.max_retry_attempts) {
+    const bool hopeless = impl_->expired && !impl_->recreating &&
+                          !impl_->options.recreate_expired_session;
+    if (!retry || !transient || impl_->closed || hopeless ||
+        i >= impl_->options.max_retry_attempts) {
       co_return result;
     }
     STROM_LOG_DEBUG(kLog, "retrying after {}: {}", ZkCodeName(code), result.status().ToString());

@@ -20,7 +20,7 @@ using testutil::RunTask;
 ZkClientOptions OptionsFor(const std::string& address) {
   ZkClientOptions options;
   options.connect_string = address;
-  options.session_timeout = std::chrono::seconds(4);
+  options.session_timeout = std::chrono::seconds(8);
   options.connection_timeout = std::chrono::seconds(20);
   options.retry_wait = std::chrono::milliseconds(200);
   return options;
@@ -56,7 +56,7 @@ class ZkClientTest : public ::testing::Test {
   /// Runs the reactor until `done()` holds (bounded, so a missing event fails the test
   /// instead of hanging it).
   template <typename Pred>
-  bool RunUntil(Pred done, std::chrono::seconds bound = std::chrono::seconds(30)) {
+  bool RunUntil(Pred done, std::chrono::seconds bound = std::chrono::seconds(60)) {
     auto deadline = std::chrono::steady_clock::now() + bound;
     while (!done() && std::chrono::steady_clock::now() < deadline) {
       io_.restart();

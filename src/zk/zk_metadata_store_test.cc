@@ -22,7 +22,7 @@ using testutil::RunTask;
 ZkClientOptions TestOptions() {
   ZkClientOptions options;
   options.connect_string = SharedZooKeeper()->address();
-  options.session_timeout = std::chrono::seconds(4);
+  options.session_timeout = std::chrono::seconds(8);
   options.connection_timeout = std::chrono::seconds(20);
   return options;
 }

@@ -15,7 +15,10 @@ namespace strom::zk::testing {
 /// or restart a server start their own ZooKeeperServer instead.
 inline ZooKeeperServer* SharedZooKeeper() {
   static std::unique_ptr<ZooKeeperServer> server = [] {
-    auto started = ZooKeeperServer::Start();
+    // Ticks of 400 ms allow sessions of up to 8 s: room for a loaded test machine.
+    ZooKeeperServer::Options options;
+    options.tick = std::chrono::milliseconds(400);
+    auto started = ZooKeeperServer::Start(options);
     if (!started.ok()) {
       ADD_FAILURE() << "cannot start ZooKeeper: " << started.status().ToString();
       return std::unique_ptr<ZooKeeperServer>();
