@@ -24,6 +24,8 @@
 #include "strom/config.h"         // IWYU pragma: export
 #include "strom/connection.h"     // IWYU pragma: export
 #include "strom/log_scanner.h"    // IWYU pragma: export
+#include "strom/lookuper.h"       // IWYU pragma: export
 #include "strom/status.h"         // IWYU pragma: export
 #include "strom/table.h"          // IWYU pragma: export
 #include "strom/types.h"          // IWYU pragma: export
+#include "strom/upsert_writer.h"  // IWYU pragma: export

@@ -84,6 +84,19 @@ struct ClientConfig {
   /// `client.scanner.log.max-poll-records`: most records one Poll() returns.
   int32_t scanner_max_poll_records = 500;
 
+  // ---- lookups (Lookuper) ----
+
+  /// `client.lookup.queue-size`: lookups waiting to be sent; Lookup() blocks while it is full.
+  int32_t lookup_queue_size = 25600;
+  /// `client.lookup.max-batch-size`: most keys in one Lookup / PrefixLookup request.
+  int32_t lookup_max_batch_size = 128;
+  /// `client.lookup.max-inflight-requests`: most lookup requests of one Lookuper awaiting an
+  /// answer. A lookup is sent as soon as a request may go out; lookups arriving meanwhile
+  /// are batched into the next request to the same leader.
+  int32_t lookup_max_inflight_requests = 128;
+  /// `client.lookup.max-retries`: how often a lookup is re-sent after a retriable error.
+  int32_t lookup_max_retries = INT32_MAX;
+
   /// Applies Fluss option keys on top of the defaults, e.g.
   /// {{"bootstrap.servers", "host:9123"}, {"client.writer.batch-size", "4mb"},
   /// {"client.writer.acks", "all"}}. Durations take Fluss's syntax ("100 ms", "30s"),

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/ids.h"  // IWYU pragma: export
+#include "common/ids.h"               // IWYU pragma: export
 #include "record/data_type.h"         // IWYU pragma: export
 #include "record/datum.h"             // IWYU pragma: export
 #include "record/datum_format.h"      // IWYU pragma: export
@@ -117,6 +117,14 @@ std::string_view LogFormatName(LogFormat format);
 /// Parses a `table.log.format` value (any letter case). kInvalidConfig otherwise.
 Result<LogFormat> ParseLogFormat(std::string_view text);
 
+/// The row format of a primary-key table's stored values (table property `table.kv.format`).
+enum class KvFormat : uint8_t { kCompacted, kIndexed };
+
+/// "COMPACTED" or "INDEXED".
+std::string_view KvFormatName(KvFormat format);
+/// Parses a `table.kv.format` value (any letter case). kInvalidConfig otherwise.
+Result<KvFormat> ParseKvFormat(std::string_view text);
+
 /// A table as the cluster stores it: its id, current schema id, the descriptor with the
 /// server's defaults applied (bucket count always set), and its timestamps.
 struct TableInfo {
@@ -136,6 +144,18 @@ struct TableInfo {
   const std::vector<std::string>& bucket_keys() const { return descriptor.bucket_keys(); }
   /// `table.log.format` (ARROW when unset). kInvalidConfig for an unknown value.
   Result<LogFormat> log_format() const;
+  /// `table.kv.format` (COMPACTED when unset). kInvalidConfig for an unknown value.
+  Result<KvFormat> kv_format() const;
+  /// `table.kv.format-version` (1 when unset, as for tables made before the option existed).
+  /// kInvalidConfig for a value that is not a number.
+  Result<int32_t> kv_format_version() const;
+  /// Primary-key columns (empty for a log table).
+  const std::vector<std::string>& primary_keys() const { return schema().primary_key(); }
+  /// The bucket key of a primary-key table: its declared bucket keys, or the primary key when
+  /// none were declared (the default bucket key).
+  std::vector<std::string> pk_bucket_keys() const;
+  /// True when a primary-key table is bucketed by its whole primary key.
+  bool IsDefaultBucketKey() const { return pk_bucket_keys() == primary_keys(); }
 };
 
 /// A table's schema with its id (GetTableSchema).

@@ -1,10 +1,10 @@
 #include "client/append_writer_impl.h"
 
-#include <asio/post.hpp>
-
 #include <algorithm>
+#include <asio/post.hpp>
 #include <random>
 
+#include "client/kv_keys.h"
 #include "common/logging.h"
 #include "proto/messages.h"
 #include "strom/table.h"
@@ -55,28 +55,107 @@ Result<std::unique_ptr<AppendWriterImpl>> AppendWriterImpl::Create(
   STROM_ASSIGN_OR_RETURN(
       auto assigner,
       MakeBucketAssigner(info, context->config().writer_no_key_assigner, std::random_device()()));
-
-  std::unique_ptr<AppendWriterImpl> impl(new AppendWriterImpl(context, info));
   AccumulatorOptions options;
+  options.log_format = format;
+  options.compression = compression;
+  return Start(std::move(context), std::move(info), std::move(options), std::move(assigner), {});
+}
+
+Result<std::vector<int32_t>> ResolveTargetColumns(
+    const TableInfo& info, const std::optional<std::vector<size_t>>& target_columns) {
+  const DataType row_type = info.schema().RowType();
+  const Schema& schema = info.schema();
+  const size_t columns = schema.column_count();
+  std::vector<int32_t> targets;
+  if (target_columns) {
+    // The rules of the Java client's partial-update writer.
+    std::vector<bool> chosen(columns, false);
+    for (size_t index : *target_columns) {
+      if (index >= columns) {
+        return MakeError(ErrorCode::kInvalidTargetColumn,
+                         "target column {} is out of range: table {} has {} columns", index,
+                         info.path.ToString(), columns);
+      }
+      if (chosen[index]) {
+        return MakeError(ErrorCode::kInvalidTargetColumn, "target column '{}' is named twice",
+                         row_type.fields()[index].name);
+      }
+      chosen[index] = true;
+      targets.push_back(static_cast<int32_t>(index));
+    }
+    std::vector<bool> key(columns, false);
+    for (const std::string& name : info.primary_keys()) {
+      size_t index = *schema.ColumnIndex(name);
+      key[index] = true;
+      if (!chosen[index]) {
+        return MakeError(ErrorCode::kInvalidTargetColumn,
+                         "the target columns of a partial update must include the primary key "
+                         "column '{}'",
+                         name);
+      }
+    }
+    for (const std::string& name : schema.auto_increment_columns()) {
+      std::optional<size_t> index = schema.ColumnIndex(name);
+      if (index && chosen[*index]) {
+        return MakeError(ErrorCode::kInvalidTargetColumn,
+                         "the auto-increment column '{}' cannot be written", name);
+      }
+      if (index) key[*index] = true;
+    }
+    for (size_t i = 0; i < columns; ++i) {
+      if (!key[i] && !row_type.fields()[i].type.nullable()) {
+        return MakeError(ErrorCode::kInvalidTargetColumn,
+                         "a partial update needs every column outside the primary key to be "
+                         "nullable, but '{}' is NOT NULL",
+                         row_type.fields()[i].name);
+      }
+    }
+  } else if (!schema.auto_increment_columns().empty()) {
+    return MakeError(ErrorCode::kInvalidTargetColumn,
+                     "table {} has the auto-increment column '{}': write it with a partial "
+                     "update whose target columns leave that column out",
+                     info.path.ToString(), schema.auto_increment_columns().front());
+  }
+  return targets;
+}
+
+Result<std::unique_ptr<AppendWriterImpl>> AppendWriterImpl::CreateUpsert(
+    std::shared_ptr<ClientContext> context, TableInfo info,
+    std::optional<std::vector<size_t>> target_columns) {
+  const DataType row_type = info.schema().RowType();
+  STROM_ASSIGN_OR_RETURN(std::shared_ptr<const KvKeyCodec> codec,
+                         KvKeyCodec::Create(info, row_type, info.primary_keys()));
+  STROM_ASSIGN_OR_RETURN(KvFormat kv_format, info.kv_format());
+  STROM_ASSIGN_OR_RETURN(std::vector<int32_t> targets, ResolveTargetColumns(info, target_columns));
+  AccumulatorOptions options;
+  options.kv = AccumulatorOptions::Kv{kv_format, codec->key_encoder()};
+  return Start(std::move(context), std::move(info), std::move(options),
+               std::make_unique<KvBucketAssigner>(codec), std::move(targets));
+}
+
+Result<std::unique_ptr<AppendWriterImpl>> AppendWriterImpl::Start(
+    std::shared_ptr<ClientContext> context, TableInfo info, AccumulatorOptions options,
+    std::unique_ptr<BucketAssigner> assigner, std::vector<int32_t> target_columns) {
+  const BatchFormat format = options.kv ? BatchFormat::kKv : BatchFormat::kLog;
+  std::unique_ptr<AppendWriterImpl> impl(
+      new AppendWriterImpl(context, info, format, std::move(target_columns)));
   options.table_id = info.table_id;
   options.schema_id = info.schema_id;
   options.row_type = info.schema().RowType();
-  options.log_format = format;
-  options.compression = compression;
   options.batch_size = context->config().writer_batch_size;
   options.batch_timeout = context->config().writer_batch_timeout;
   options.buffer_memory = context->config().writer_buffer_memory;
   std::shared_ptr<Waker> waker = impl->waker_;
   Executor executor = context->executor();
-  impl->accumulator_ = std::make_unique<RecordAccumulator>(
-      std::move(options), std::move(assigner), [waker, executor] {
-        if (!waker->pending.exchange(true)) {
-          asio::post(executor, [waker] {
-            waker->pending = false;
-            waker->notifier.Notify();
-          });
-        }
-      });
+  impl->accumulator_ = std::make_unique<RecordAccumulator>(std::move(options), std::move(assigner),
+                                                           [waker, executor] {
+                                                             if (!waker->pending.exchange(true)) {
+                                                               asio::post(executor, [waker] {
+                                                                 waker->pending = false;
+                                                                 waker->notifier.Notify();
+                                                               });
+                                                             }
+                                                           });
   impl->accumulator_->SetAvailableBuckets(
       context->metadata().Get()->AvailableBuckets(info.table_id));
   if (!SpawnBackground(executor, impl->gate_, "append-writer-sender", impl->SenderLoop())) {
@@ -85,9 +164,12 @@ Result<std::unique_ptr<AppendWriterImpl>> AppendWriterImpl::Create(
   return impl;
 }
 
-AppendWriterImpl::AppendWriterImpl(std::shared_ptr<ClientContext> context, TableInfo info)
+AppendWriterImpl::AppendWriterImpl(std::shared_ptr<ClientContext> context, TableInfo info,
+                                   BatchFormat format, std::vector<int32_t> target_columns)
     : context_(std::move(context)),
       info_(std::move(info)),
+      format_(format),
+      target_columns_(std::move(target_columns)),
       config_(context_->config()),
       waker_(std::make_shared<Waker>(context_->executor())),
       idempotence_(config_.writer_enable_idempotence,
@@ -104,8 +186,14 @@ void AppendWriterImpl::Wake() {
   }
 }
 
-Status AppendWriterImpl::Append(const GenericRow& row, WriteResult* result) {
-  STROM_ASSIGN_OR_RETURN(std::shared_ptr<BatchCompletion> completion, accumulator_->Append(row));
+Status AppendWriterImpl::Append(const GenericRow& row, WriteKind kind, WriteResult* result) {
+  if ((kind == WriteKind::kAppend) != (format_ == BatchFormat::kLog)) {
+    return MakeError(ErrorCode::kInvalidTable, "table {} {}", info_.path.ToString(),
+                     format_ == BatchFormat::kLog ? "takes appends, not upserts or deletes"
+                                                  : "takes upserts and deletes, not appends");
+  }
+  STROM_ASSIGN_OR_RETURN(std::shared_ptr<BatchCompletion> completion,
+                         accumulator_->Append(row, kind));
   records_appended_.fetch_add(1, std::memory_order_relaxed);
   if (result != nullptr) *result = WriteResult(std::move(completion));
   return Status::OK();
@@ -162,10 +250,9 @@ void AppendWriterImpl::Enqueue(std::unique_ptr<WriteBatch> batch) {
   BucketQueue& queue = queues_[batch->bucket().bucket];
   // Keep creation order, which within a bucket is sequence order (retries go back in
   // front of newer batches).
-  auto it = std::upper_bound(queue.batches.begin(), queue.batches.end(), batch,
-                             [](const auto& a, const auto& b) {
-                               return a->creation_index() < b->creation_index();
-                             });
+  auto it = std::upper_bound(
+      queue.batches.begin(), queue.batches.end(), batch,
+      [](const auto& a, const auto& b) { return a->creation_index() < b->creation_index(); });
   queue.batches.insert(it, std::move(batch));
 }
 
@@ -229,8 +316,8 @@ Task<Status> AppendWriterImpl::EnsureWriterId() {
     auto* path = request.add_table_path();
     path->set_database_name(info_.path.database);
     path->set_table_name(info_.path.table);
-    auto response = co_await context_->CallAnyTabletServer<proto::ApiKey::kInitWriter>(
-        std::move(request));
+    auto response =
+        co_await context_->CallAnyTabletServer<proto::ApiKey::kInitWriter>(std::move(request));
     if (response.ok()) {
       if (response->writer_id() < 0) {
         co_return MakeError(ErrorCode::kUnknownServerError, "InitWriter returned writer id {}",
@@ -345,27 +432,73 @@ BatchClock::time_point AppendWriterImpl::Drain(BatchClock::time_point now) {
   return next;
 }
 
-Task<void> AppendWriterImpl::SendRequest(ServerNode leader,
-                                         std::vector<std::unique_ptr<WriteBatch>> batches) {
-  proto::ProduceLogRequest request;
-  request.set_acks(config_.writer_acks);
-  request.set_table_id(info_.table_id.value());
-  request.set_timeout_ms(static_cast<int32_t>(config_.request_timeout.count()));
-  int64_t bytes = 0;
+namespace {
+
+// Moves each batch's bytes into `request` (one bucket entry per batch), serializes it into
+// `payload`, and moves the bytes back, so the batches keep them for a retry.
+template <typename Request>
+Status EncodeBatches(Request* request, std::vector<std::unique_ptr<WriteBatch>>& batches,
+                     ByteBuffer* payload) {
   for (auto& batch : batches) {
-    auto* entry = request.add_buckets_req();
+    auto* entry = request->add_buckets_req();
     entry->set_bucket_id(batch->bucket().bucket.value());
-    bytes += static_cast<int64_t>(batch->bytes().size());
     entry->set_records(std::move(batch->bytes()));
   }
-  ByteBuffer payload;
-  Status encoded = proto::AppendMessage(request, &payload);
-  // The batches keep their bytes for a retry.
+  Status encoded = proto::AppendMessage(*request, payload);
   for (size_t i = 0; i < batches.size(); ++i) {
-    batches[i]->bytes() = std::move(*request.mutable_buckets_req(static_cast<int>(i))
-                                         ->mutable_records());
+    batches[i]->bytes() =
+        std::move(*request->mutable_buckets_req(static_cast<int>(i))->mutable_records());
   }
-  request.Clear();
+  return encoded;
+}
+
+// One bucket's answer in a ProduceLog or PutKv response.
+struct BucketAnswer {
+  int32_t bucket = 0;
+  Status status;
+};
+
+template <typename Response>
+Status ParseAnswers(const ByteBuffer& raw, std::vector<BucketAnswer>* answers) {
+  Response response;
+  STROM_RETURN_IF_ERROR(proto::ParseMessage(raw, &response));
+  for (const auto& entry : response.buckets_resp()) {
+    BucketAnswer answer;
+    answer.bucket = entry.bucket_id();
+    if (entry.has_error_code() && entry.error_code() != 0) {
+      answer.status = Status(ErrorCodeFromWire(entry.error_code()), entry.error_message());
+    }
+    answers->push_back(std::move(answer));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Task<void> AppendWriterImpl::SendRequest(ServerNode leader,
+                                         std::vector<std::unique_ptr<WriteBatch>> batches) {
+  int64_t bytes = 0;
+  for (const auto& batch : batches) bytes += static_cast<int64_t>(batch->bytes().size());
+  ByteBuffer payload;
+  Status encoded;
+  proto::ApiKey api = proto::ApiKey::kProduceLog;
+  const auto timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
+  if (format_ == BatchFormat::kKv) {
+    api = proto::ApiKey::kPutKv;
+    proto::PutKvRequest request;
+    request.set_acks(config_.writer_acks);
+    request.set_table_id(info_.table_id.value());
+    request.set_timeout_ms(timeout_ms);
+    for (int32_t column : target_columns_) request.add_target_columns(column);
+    request.set_agg_mode(0);  // the merge engine applies, as the Java client's default
+    encoded = EncodeBatches(&request, batches, &payload);
+  } else {
+    proto::ProduceLogRequest request;
+    request.set_acks(config_.writer_acks);
+    request.set_table_id(info_.table_id.value());
+    request.set_timeout_ms(timeout_ms);
+    encoded = EncodeBatches(&request, batches, &payload);
+  }
   requests_sent_.fetch_add(1, std::memory_order_relaxed);
   batches_sent_.fetch_add(static_cast<int64_t>(batches.size()), std::memory_order_relaxed);
   bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
@@ -376,36 +509,38 @@ Task<void> AppendWriterImpl::SendRequest(ServerNode leader,
     if (!conn.ok()) {
       raw = std::move(conn).status();
     } else {
-      Result<int16_t> version = (*conn)->NegotiateVersion(proto::ApiKey::kProduceLog);
+      Result<int16_t> version = (*conn)->NegotiateVersion(api);
       if (!version.ok()) {
         raw = std::move(version).status();
       } else {
         // The server may take up to timeout_ms to replicate; allow for the round trip too.
-        raw = co_await (*conn)->Call(static_cast<int16_t>(proto::ApiKey::kProduceLog), *version,
-                                     std::move(payload),
+        raw = co_await (*conn)->Call(static_cast<int16_t>(api), *version, std::move(payload),
                                      config_.request_timeout + std::chrono::seconds(5));
       }
     }
   }
 
-  proto::ProduceLogResponse response;
-  Status outcome = raw.ok() ? proto::ParseMessage(*raw, &response) : raw.status();
+  std::vector<BucketAnswer> answers;
+  Status outcome = raw.status();
+  if (raw.ok()) {
+    outcome = format_ == BatchFormat::kKv ? ParseAnswers<proto::PutKvResponse>(*raw, &answers)
+                                          : ParseAnswers<proto::ProduceLogResponse>(*raw, &answers);
+  }
   if (!outcome.ok()) {
     for (auto& batch : batches) {
       --queues_[batch->bucket().bucket].inflight;
       HandleError(std::move(batch), outcome);
     }
   } else {
-    for (const auto& entry : response.buckets_resp()) {
+    for (BucketAnswer& answer : answers) {
       auto it = std::find_if(batches.begin(), batches.end(), [&](const auto& b) {
-        return b != nullptr && b->bucket().bucket.value() == entry.bucket_id();
+        return b != nullptr && b->bucket().bucket.value() == answer.bucket;
       });
       if (it == batches.end()) continue;  // not ours: ignore
       std::unique_ptr<WriteBatch> batch = std::move(*it);
       --queues_[batch->bucket().bucket].inflight;
-      if (entry.has_error_code()) {
-        HandleError(std::move(batch),
-                    Status(ErrorCodeFromWire(entry.error_code()), entry.error_message()));
+      if (!answer.status.ok()) {
+        HandleError(std::move(batch), answer.status);
       } else {
         idempotence_.OnSuccess(batch->bucket(), batch->writer_id(), batch->sequence());
         Complete(std::move(batch), Status::OK());
@@ -414,9 +549,9 @@ Task<void> AppendWriterImpl::SendRequest(ServerNode leader,
     for (auto& batch : batches) {
       if (batch == nullptr) continue;
       --queues_[batch->bucket().bucket].inflight;
-      Status missing = MakeError(ErrorCode::kUnknownServerError,
-                                 "ProduceLog answer from server {} lacks bucket {}", leader.id,
-                                 batch->bucket().bucket);
+      Status missing =
+          MakeError(ErrorCode::kUnknownServerError, "{} answer from server {} lacks bucket {}",
+                    proto::ApiKeyName(api), leader.id, batch->bucket().bucket);
       HandleError(std::move(batch), missing);
     }
   }
@@ -516,12 +651,16 @@ AppendWriter::AppendWriter(std::unique_ptr<client::AppendWriterImpl> impl)
     : impl_(std::move(impl)) {}
 AppendWriter::~AppendWriter() = default;
 
-Status AppendWriter::Append(const GenericRow& row) { return impl_->Append(row, nullptr); }
+Status AppendWriter::Append(const GenericRow& row) {
+  return impl_->Append(row, client::WriteKind::kAppend, nullptr);
+}
 Status AppendWriter::Append(const GenericRow& row, WriteResult* result) {
-  return impl_->Append(row, result);
+  return impl_->Append(row, client::WriteKind::kAppend, result);
 }
 Status AppendWriter::AppendRows(std::span<const GenericRow> rows) {
-  for (const GenericRow& row : rows) STROM_RETURN_IF_ERROR(impl_->Append(row, nullptr));
+  for (const GenericRow& row : rows) {
+    STROM_RETURN_IF_ERROR(impl_->Append(row, client::WriteKind::kAppend, nullptr));
+  }
   return Status::OK();
 }
 Status AppendWriter::Flush() { return impl_->Flush(); }

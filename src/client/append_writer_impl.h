@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "client/client_context.h"
@@ -16,8 +17,18 @@
 
 namespace strom::client {
 
-/// The implementation behind AppendWriter: a RecordAccumulator fed by user threads and a
-/// sender loop on the network thread (Fluss `WriterClient` + `Sender`).
+/// The PutKv target columns of a writer of `info` (empty: whole rows) after the checks of
+/// the Java client: every index in range and named once, the primary key included, every
+/// other column nullable, no auto-increment column written (and a table with one written
+/// only through a partial update). kInvalidTargetColumn naming the offending column.
+Result<std::vector<int32_t>> ResolveTargetColumns(
+    const TableInfo& info, const std::optional<std::vector<size_t>>& target_columns);
+
+/// The implementation behind AppendWriter and UpsertWriter: a RecordAccumulator fed by user
+/// threads and a sender loop on the network thread (Fluss `WriterClient` + `Sender`). A log
+/// table's writer sends log batches in ProduceLog requests; a primary-key table's writer
+/// sends KV batches in PutKv requests (with its partial-update target columns); everything
+/// else (batching, idempotence, retries, backpressure) is the same.
 ///
 /// The sender loop waits for ready batches (or the next linger deadline / retry backoff),
 /// makes sure a writer id exists (InitWriter) when idempotence is on, moves ready batches
@@ -33,11 +44,20 @@ namespace strom::client {
 /// thread. Ownership: owned by the AppendWriter; holds the ClientContext.
 class AppendWriterImpl {
  public:
+  /// A writer of appends to the log table `info`.
   static Result<std::unique_ptr<AppendWriterImpl>> Create(std::shared_ptr<ClientContext> context,
                                                           TableInfo info);
+  /// A writer of upserts and deletes to the primary-key table `info`; `target_columns`
+  /// (column indexes) makes it a partial-update writer. kNonPrimaryKeyTable for a log table;
+  /// kInvalidTargetColumn for target columns that are out of range, repeated, lack a
+  /// primary-key column, or leave a NOT NULL column out.
+  static Result<std::unique_ptr<AppendWriterImpl>> CreateUpsert(
+      std::shared_ptr<ClientContext> context, TableInfo info,
+      std::optional<std::vector<size_t>> target_columns);
   ~AppendWriterImpl();
 
-  Status Append(const GenericRow& row, WriteResult* result);
+  /// `kind`: kAppend for log writers, kUpsert / kDelete for upsert writers.
+  Status Append(const GenericRow& row, WriteKind kind, WriteResult* result);
   Status Flush();
   Status Close();
   AppendWriterStats stats() const;
@@ -47,16 +67,21 @@ class AppendWriterImpl {
   // touches a destroyed writer.
   struct Waker {
     explicit Waker(Executor executor) : notifier(std::move(executor)) {}
-    Notifier notifier;                  // network thread only
-    std::atomic<bool> pending{false};   // a wake-up is already queued
+    Notifier notifier;                 // network thread only
+    std::atomic<bool> pending{false};  // a wake-up is already queued
   };
 
   struct BucketQueue {
     std::deque<std::unique_ptr<WriteBatch>> batches;  // ordered by creation index
-    int32_t inflight = 0;                              // batches in requests now
+    int32_t inflight = 0;                             // batches in requests now
   };
 
-  AppendWriterImpl(std::shared_ptr<ClientContext> context, TableInfo info);
+  AppendWriterImpl(std::shared_ptr<ClientContext> context, TableInfo info, BatchFormat format,
+                   std::vector<int32_t> target_columns);
+  static Result<std::unique_ptr<AppendWriterImpl>> Start(std::shared_ptr<ClientContext> context,
+                                                         TableInfo info, AccumulatorOptions options,
+                                                         std::unique_ptr<BucketAssigner> assigner,
+                                                         std::vector<int32_t> target_columns);
 
   void Wake();
   Task<void> SenderLoop();
@@ -78,6 +103,9 @@ class AppendWriterImpl {
 
   std::shared_ptr<ClientContext> context_;
   const TableInfo info_;
+  const BatchFormat format_;
+  // PutKv target_columns (partial update); empty for whole rows and for log writers.
+  const std::vector<int32_t> target_columns_;
   const ClientConfig& config_;
   std::shared_ptr<Waker> waker_;
   std::unique_ptr<RecordAccumulator> accumulator_;

@@ -1,10 +1,11 @@
+#include "common/config/config.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <functional>
 #include <map>
 
-#include "common/config/config.h"
 #include "strom/config.h"
 
 namespace strom {
@@ -154,8 +155,8 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          } else if (upper == "ROUND_ROBIN") {
            c->writer_no_key_assigner = NoKeyAssigner::kRoundRobin;
          } else {
-           return MakeError(ErrorCode::kInvalidConfig,
-                            "{}: '{}' is not STICKY or ROUND_ROBIN", k, v);
+           return MakeError(ErrorCode::kInvalidConfig, "{}: '{}' is not STICKY or ROUND_ROBIN", k,
+                            v);
          }
          return Status::OK();
        }},
@@ -189,6 +190,26 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          STROM_ASSIGN_OR_RETURN(c->scanner_max_poll_records, ParseInt32(k, v));
          return Status::OK();
        }},
+      {"client.lookup.queue-size",
+       [](ClientConfig* c, std::string_view k, std::string_view v) -> Status {
+         STROM_ASSIGN_OR_RETURN(c->lookup_queue_size, ParseInt32(k, v));
+         return Status::OK();
+       }},
+      {"client.lookup.max-batch-size",
+       [](ClientConfig* c, std::string_view k, std::string_view v) -> Status {
+         STROM_ASSIGN_OR_RETURN(c->lookup_max_batch_size, ParseInt32(k, v));
+         return Status::OK();
+       }},
+      {"client.lookup.max-inflight-requests",
+       [](ClientConfig* c, std::string_view k, std::string_view v) -> Status {
+         STROM_ASSIGN_OR_RETURN(c->lookup_max_inflight_requests, ParseInt32(k, v));
+         return Status::OK();
+       }},
+      {"client.lookup.max-retries",
+       [](ClientConfig* c, std::string_view k, std::string_view v) -> Status {
+         STROM_ASSIGN_OR_RETURN(c->lookup_max_retries, ParseInt32(k, v));
+         return Status::OK();
+       }},
   };
   return *setters;
 }
@@ -219,8 +240,8 @@ Result<std::vector<std::pair<std::string, uint16_t>>> ClientConfig::BootstrapAdd
     if (entry.empty()) continue;
     size_t colon = entry.rfind(':');
     if (colon == std::string_view::npos || colon == 0) {
-      return MakeError(ErrorCode::kInvalidConfig,
-                       "bootstrap.servers: '{}' is not host:port", entry);
+      return MakeError(ErrorCode::kInvalidConfig, "bootstrap.servers: '{}' is not host:port",
+                       entry);
     }
     std::string_view host = entry.substr(0, colon);
     // [::1]:9123 style IPv6 literals.
@@ -232,8 +253,8 @@ Result<std::vector<std::pair<std::string, uint16_t>>> ClientConfig::BootstrapAdd
     auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port <= 0 ||
         port > 65535) {
-      return MakeError(ErrorCode::kInvalidConfig,
-                       "bootstrap.servers: '{}' has no valid port", entry);
+      return MakeError(ErrorCode::kInvalidConfig, "bootstrap.servers: '{}' has no valid port",
+                       entry);
     }
     out.emplace_back(std::string(host), static_cast<uint16_t>(port));
   }
@@ -300,6 +321,12 @@ Status ClientConfig::Validate() const {
   if (scanner_max_poll_records <= 0) {
     return fail("client.scanner.log.max-poll-records", "must be positive");
   }
+  if (lookup_queue_size <= 0) return fail("client.lookup.queue-size", "must be positive");
+  if (lookup_max_batch_size <= 0) return fail("client.lookup.max-batch-size", "must be positive");
+  if (lookup_max_inflight_requests <= 0) {
+    return fail("client.lookup.max-inflight-requests", "must be positive");
+  }
+  if (lookup_max_retries < 0) return fail("client.lookup.max-retries", "must not be negative");
   return Status::OK();
 }
 

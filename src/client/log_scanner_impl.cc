@@ -444,7 +444,7 @@ TableScan& TableScan::ProjectByName(std::vector<std::string> column_names) {
   return *this;
 }
 
-Result<std::unique_ptr<LogScanner>> TableScan::CreateLogScanner() {
+Result<std::optional<std::vector<size_t>>> TableScan::ResolveProjection() const {
   std::optional<std::vector<size_t>> projection = projection_indexes_;
   if (projection_names_) {
     projection.emplace();
@@ -457,6 +457,11 @@ Result<std::unique_ptr<LogScanner>> TableScan::CreateLogScanner() {
       projection->push_back(*index);
     }
   }
+  return projection;
+}
+
+Result<std::unique_ptr<LogScanner>> TableScan::CreateLogScanner() {
+  STROM_ASSIGN_OR_RETURN(std::optional<std::vector<size_t>> projection, ResolveProjection());
   STROM_ASSIGN_OR_RETURN(auto impl,
                          client::LogScannerImpl::Create(context_, info_, std::move(projection)));
   return std::unique_ptr<LogScanner>(new LogScanner(std::move(impl)));

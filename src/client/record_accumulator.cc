@@ -17,6 +17,9 @@ Result<std::unique_ptr<RecordsBuilder>> RecordAccumulator::NewBuilderLocked() {
     free_builders_.pop_back();
     return builder;
   }
+  if (options_.kv) {
+    return MakeKvRecordsBuilder(options_.kv->format, options_.row_type, options_.kv->key_encoder);
+  }
   return MakeRecordsBuilder(options_.log_format, options_.row_type, options_.compression);
 }
 
@@ -35,7 +38,8 @@ bool RecordAccumulator::IsDueLocked(const WriteBatch& batch, BatchClock::time_po
          now - batch.created() >= options_.batch_timeout;
 }
 
-Result<std::shared_ptr<BatchCompletion>> RecordAccumulator::Append(const record::GenericRow& row) {
+Result<std::shared_ptr<BatchCompletion>> RecordAccumulator::Append(const record::GenericRow& row,
+                                                                   WriteKind kind) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!closed_ && buffered_bytes_ > 0 && buffered_bytes_ >= options_.buffer_memory) {
     // Let the sender send what is open now, then wait for acknowledgements to free memory.
@@ -59,16 +63,15 @@ Result<std::shared_ptr<BatchCompletion>> RecordAccumulator::Append(const record:
 
   WriteBatch::AppendOutcome outcome = WriteBatch::AppendOutcome::kFull;
   if (batch != nullptr) {
-    STROM_ASSIGN_OR_RETURN(outcome, batch->TryAppend(row, options_.batch_size));
+    STROM_ASSIGN_OR_RETURN(outcome, batch->TryAppend(row, options_.batch_size, kind));
   }
   if (outcome == WriteBatch::AppendOutcome::kFull) {
     // No open batch (or, defensively, a full one): open a new batch for the row.
     STROM_ASSIGN_OR_RETURN(auto builder, NewBuilderLocked());
     auto fresh = std::make_unique<WriteBatch>(
         TableBucket(options_.table_id, bucket), options_.schema_id, next_creation_index_,
-        BatchClock::now(),
-        std::move(builder));
-    Result<WriteBatch::AppendOutcome> first = fresh->TryAppend(row, options_.batch_size);
+        BatchClock::now(), std::move(builder), options_.kv ? BatchFormat::kKv : BatchFormat::kLog);
+    Result<WriteBatch::AppendOutcome> first = fresh->TryAppend(row, options_.batch_size, kind);
     if (!first.ok()) {
       // The row does not fit the schema; the fresh builder is still empty and reusable.
       ReturnBuilderLocked(fresh->ReleaseBuilder());

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -31,6 +32,14 @@ struct AccumulatorOptions {
   int64_t batch_size = 2 * 1024 * 1024;
   std::chrono::milliseconds batch_timeout{100};
   int64_t buffer_memory = 64 * 1024 * 1024;
+  /// Set for a primary-key table's writer: batches are KV batches in this kv format, keyed
+  /// by `key_encoder` (the table's primary-key encoder); `log_format` and `compression` are
+  /// then unused.
+  struct Kv {
+    KvFormat format = KvFormat::kCompacted;
+    std::shared_ptr<const record::KeyEncoder> key_encoder;
+  };
+  std::optional<Kv> kv;
 };
 
 /// Collects appended rows into one open batch per bucket (Fluss `RecordAccumulator`).
@@ -53,10 +62,12 @@ class RecordAccumulator {
                     std::function<void()> wake);
   ~RecordAccumulator();
 
-  /// Encodes `row` into its bucket's batch and returns that batch's completion. Errors:
-  /// kCorruptRecord for a row that does not fit the schema (nothing is appended),
-  /// kUnknownServerError after Close().
-  Result<std::shared_ptr<BatchCompletion>> Append(const record::GenericRow& row);
+  /// Encodes `row` into its bucket's batch and returns that batch's completion. `kind` is
+  /// kAppend for log tables, kUpsert or kDelete for KV writers. Errors: kCorruptRecord for a
+  /// row that does not fit the schema or has a null key (nothing is appended),
+  /// kInvalidTable for a kind the writer does not take, kUnknownServerError after Close().
+  Result<std::shared_ptr<BatchCompletion>> Append(const record::GenericRow& row,
+                                                  WriteKind kind = WriteKind::kAppend);
 
   /// Collects the due batches: per bucket, from the front of its queue, every built batch
   /// and every open batch that is due at `now`, stopping at the first batch still being

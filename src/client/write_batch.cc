@@ -6,6 +6,7 @@
 #include "common/crc32c.h"
 #include "record/compacted_row.h"
 #include "record/indexed_row.h"
+#include "record/kv_record_batch.h"
 
 namespace strom::client {
 
@@ -37,12 +38,20 @@ bool BatchCompletion::IsReady() {
 
 namespace {
 
+Status CheckAppend(WriteKind kind) {
+  if (kind == WriteKind::kAppend) return Status::OK();
+  return MakeError(ErrorCode::kInvalidTable, "a log batch takes appends, not upserts or deletes");
+}
+
 class ArrowRecordsBuilder final : public RecordsBuilder {
  public:
   explicit ArrowRecordsBuilder(std::unique_ptr<record::arrow::ArrowBatchWriter> writer)
       : writer_(std::move(writer)) {}
 
-  Status Append(const record::GenericRow& row) override { return writer_->AppendRow(row); }
+  Status Append(const record::GenericRow& row, WriteKind kind) override {
+    STROM_RETURN_IF_ERROR(CheckAppend(kind));
+    return writer_->AppendRow(row);
+  }
   int32_t record_count() const override { return static_cast<int32_t>(writer_->num_rows()); }
   int64_t EstimatedSize() const override {
     return static_cast<int64_t>(record::kLogHeaderSizeV0) + writer_->EstimatedUncompressedSize();
@@ -66,7 +75,8 @@ class RowRecordsBuilder final : public RecordsBuilder {
  public:
   explicit RowRecordsBuilder(Codec codec) : codec_(std::move(codec)) { Reset(); }
 
-  Status Append(const record::GenericRow& row) override {
+  Status Append(const record::GenericRow& row, WriteKind kind) override {
+    STROM_RETURN_IF_ERROR(CheckAppend(kind));
     size_t start = records_.size();
     records_.append(5, '\0');
     Status status = codec_.Encode(row, &records_);
@@ -104,7 +114,94 @@ class RowRecordsBuilder final : public RecordsBuilder {
   int32_t count_ = 0;
 };
 
+// KV records (int32 length, varint key length, key, value row or nothing for a delete),
+// written through record::KvRecordBatchBuilder behind the header gap it reserves.
+template <typename Codec>
+class KvRecordsBuilder final : public RecordsBuilder {
+ public:
+  KvRecordsBuilder(Codec codec, std::shared_ptr<const record::KeyEncoder> key_encoder)
+      : codec_(std::move(codec)), key_encoder_(std::move(key_encoder)) {
+    Reset();
+  }
+
+  Status Append(const record::GenericRow& row, WriteKind kind) override {
+    if (kind == WriteKind::kAppend) {
+      return MakeError(ErrorCode::kInvalidTable, "a kv batch takes upserts and deletes");
+    }
+    key_.clear();
+    STROM_RETURN_IF_ERROR(key_encoder_->Encode(row, &key_));
+    if (kind == WriteKind::kDelete) return builder_->AppendDelete(ByteView(key_));
+    value_.clear();
+    STROM_RETURN_IF_ERROR(codec_.Encode(row, &value_));
+    return builder_->AppendUpsert(ByteView(key_), ByteView(value_));
+  }
+  int32_t record_count() const override { return builder_->record_count(); }
+  int64_t EstimatedSize() const override { return static_cast<int64_t>(records_.size()); }
+  Status Build(ByteBuffer* out) override {
+    // Header fields are written by SealKvBatch when the batch is sent.
+    out->swap(records_);
+    Reset();
+    return Status::OK();
+  }
+
+ private:
+  void Reset() {
+    records_.clear();
+    builder_ = std::make_unique<record::KvRecordBatchBuilder>(&records_, record::KvBatchParams{});
+  }
+
+  Codec codec_;
+  std::shared_ptr<const record::KeyEncoder> key_encoder_;
+  ByteBuffer records_;
+  std::unique_ptr<record::KvRecordBatchBuilder> builder_;
+  ByteBuffer key_;
+  ByteBuffer value_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<RecordsBuilder>> MakeKvRecordsBuilder(
+    KvFormat kv_format, const record::DataType& row_type,
+    std::shared_ptr<const record::KeyEncoder> key_encoder) {
+  std::vector<record::DataType> field_types;
+  for (const auto& field : row_type.fields()) field_types.push_back(field.type);
+  if (kv_format == KvFormat::kIndexed) {
+    return std::unique_ptr<RecordsBuilder>(
+        std::make_unique<KvRecordsBuilder<record::IndexedRowCodec>>(
+            record::IndexedRowCodec(std::move(field_types)), std::move(key_encoder)));
+  }
+  return std::unique_ptr<RecordsBuilder>(
+      std::make_unique<KvRecordsBuilder<record::CompactedRowCodec>>(
+          record::CompactedRowCodec(std::move(field_types)), std::move(key_encoder)));
+}
+
+Status SealKvBatch(std::span<char> batch, SchemaId schema_id, WriterId writer_id,
+                   BatchSequence sequence, int32_t record_count) {
+  if (batch.size() < record::kKvHeaderSize) {
+    return MakeError(ErrorCode::kCorruptRecord, "{} bytes cannot hold a kv batch header",
+                     batch.size());
+  }
+  if (batch.size() - record::kKvBatchOverhead > static_cast<size_t>(INT32_MAX)) {
+    return MakeError(ErrorCode::kRecordTooLarge, "kv batch of {} bytes is too large", batch.size());
+  }
+  if (record_count < 0) {
+    return MakeError(ErrorCode::kCorruptRecord, "record count {} is negative", record_count);
+  }
+  char* h = batch.data();
+  StoreI32LE(h + record::kKvLengthOffset,
+             static_cast<int32_t>(batch.size() - record::kKvBatchOverhead));
+  h[record::kKvMagicOffset] = static_cast<char>(record::kCurrentKvMagic);
+  int16_t schema = schema_id.value();
+  std::memcpy(h + record::kKvSchemaIdOffset, &schema, 2);
+  h[record::kKvAttributesOffset] = 0;
+  StoreI64LE(h + record::kKvWriterIdOffset, writer_id.value());
+  StoreI32LE(h + record::kKvBatchSequenceOffset, sequence.value());
+  StoreI32LE(h + record::kKvRecordCountOffset, record_count);
+  uint32_t crc =
+      crc32c::Value(h + record::kKvSchemaIdOffset, batch.size() - record::kKvSchemaIdOffset);
+  StoreI32LE(h + record::kKvCrcOffset, static_cast<int32_t>(crc));
+  return Status::OK();
+}
 
 Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(
     LogFormat format, const record::DataType& row_type,
@@ -133,8 +230,10 @@ Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(
 // ---- WriteBatch ----
 
 WriteBatch::WriteBatch(TableBucket bucket, SchemaId schema_id, int64_t creation_index,
-                       BatchClock::time_point created, std::unique_ptr<RecordsBuilder> builder)
+                       BatchClock::time_point created, std::unique_ptr<RecordsBuilder> builder,
+                       BatchFormat format)
     : bucket_(bucket),
+      format_(format),
       schema_id_(schema_id),
       creation_index_(creation_index),
       created_(created),
@@ -142,9 +241,9 @@ WriteBatch::WriteBatch(TableBucket bucket, SchemaId schema_id, int64_t creation_
       completion_(std::make_shared<BatchCompletion>()) {}
 
 Result<WriteBatch::AppendOutcome> WriteBatch::TryAppend(const record::GenericRow& row,
-                                                        int64_t batch_size) {
+                                                        int64_t batch_size, WriteKind kind) {
   if (record_count_ > 0 && full_) return AppendOutcome::kFull;
-  STROM_RETURN_IF_ERROR(builder_->Append(row));
+  STROM_RETURN_IF_ERROR(builder_->Append(row, kind));
   ++record_count_;
   if (record_count_ < next_size_check_) return AppendOutcome::kAppended;
   last_estimate_ = builder_->EstimatedSize();
@@ -201,8 +300,10 @@ Status SealLogBatch(std::span<char> batch, SchemaId schema_id, WriterId writer_i
 }
 
 Status WriteBatch::Seal(WriterId writer_id, BatchSequence sequence) {
-  STROM_RETURN_IF_ERROR(SealLogBatch(std::span<char>(bytes_.data(), bytes_.size()), schema_id_,
-                                     writer_id, sequence, built_count_));
+  std::span<char> bytes(bytes_.data(), bytes_.size());
+  STROM_RETURN_IF_ERROR(format_ == BatchFormat::kKv
+                            ? SealKvBatch(bytes, schema_id_, writer_id, sequence, built_count_)
+                            : SealLogBatch(bytes, schema_id_, writer_id, sequence, built_count_));
   sealed_ = true;
   writer_id_ = writer_id;
   sequence_ = sequence;

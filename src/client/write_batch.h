@@ -15,6 +15,7 @@
 #include "record/arrow/compression.h"
 #include "record/data_type.h"
 #include "record/datum.h"
+#include "record/key_encoder.h"
 #include "record/log_record_batch.h"
 #include "strom/types.h"
 
@@ -40,16 +41,25 @@ struct BatchCompletion {
   Status status_;
 };
 
-/// Encodes rows into the records section of one log batch, in the table's log format.
+/// What a row handed to a writer asks for: an append to a log table, or an upsert or a
+/// delete (by the row's primary key) on a primary-key table.
+enum class WriteKind : uint8_t { kAppend, kUpsert, kDelete };
+
+/// The batch layout a writer produces: log batches (ProduceLog) or KV batches (PutKv).
+enum class BatchFormat : uint8_t { kLog, kKv };
+
+/// Encodes rows into the records section of one batch: a log batch in the table's log
+/// format, or a KV batch in the table's kv format.
 ///
 /// Not thread-safe; a WriteBatch owns one while it is open.
 class RecordsBuilder {
  public:
   virtual ~RecordsBuilder() = default;
 
-  /// Encodes one row. On failure (kCorruptRecord: the row does not match the schema) the row
-  /// is dropped and the builder holds exactly what it held before.
-  virtual Status Append(const record::GenericRow& row) = 0;
+  /// Encodes one row. On failure (kCorruptRecord: the row does not match the schema, or a
+  /// key column is null; kInvalidTable: the kind does not fit the builder) the row is dropped
+  /// and the builder holds exactly what it held before.
+  virtual Status Append(const record::GenericRow& row, WriteKind kind) = 0;
   virtual int32_t record_count() const = 0;
   /// Bytes the finished batch would take (header included, before compression). Exact for
   /// row formats; for Arrow an upper bound that costs a walk over the columns.
@@ -61,9 +71,24 @@ class RecordsBuilder {
 
 /// The three log formats (fluss-formats §2): Arrow (a RecordBatch message per batch, compressed
 /// per the table's codec) and INDEXED / COMPACTED row records.
-Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(LogFormat format,
-                                                           const record::DataType& row_type,
-                                                           record::arrow::ArrowCompression compression);
+Result<std::unique_ptr<RecordsBuilder>> MakeRecordsBuilder(
+    LogFormat format, const record::DataType& row_type,
+    record::arrow::ArrowCompression compression);
+
+/// KV batches (fluss-formats §4, PutKv): each row becomes a record keyed by `key_encoder`
+/// (the table's primary-key encoder) whose value is the whole row in `kv_format`, or no
+/// value for a delete. Rows are written in place behind a 28-byte header gap (see
+/// SealKvBatch). `key_encoder` is shared and must encode rows of `row_type`.
+Result<std::unique_ptr<RecordsBuilder>> MakeKvRecordsBuilder(
+    KvFormat kv_format, const record::DataType& row_type,
+    std::shared_ptr<const record::KeyEncoder> key_encoder);
+
+/// Completes a KV batch built behind a header-sized gap: Length, magic 0, `schema_id`,
+/// attributes 0, `writer_id`, `sequence`, RecordCount and, last, the CRC-32C of everything
+/// from the schema id on. Sealing again re-stamps the batch. kCorruptRecord when `batch` is
+/// shorter than the header or the count is negative.
+Status SealKvBatch(std::span<char> batch, SchemaId schema_id, WriterId writer_id,
+                   BatchSequence sequence, int32_t record_count);
 
 /// Completes a client log batch whose records section was written in place behind a
 /// header-sized gap (so the records are never copied behind a header): writes the magic 0
@@ -87,7 +112,8 @@ class WriteBatch {
   enum class State : uint8_t { kOpen, kClosing, kReady };
 
   WriteBatch(TableBucket bucket, SchemaId schema_id, int64_t creation_index,
-             BatchClock::time_point created, std::unique_ptr<RecordsBuilder> builder);
+             BatchClock::time_point created, std::unique_ptr<RecordsBuilder> builder,
+             BatchFormat format = BatchFormat::kLog);
 
   const TableBucket& bucket() const { return bucket_; }
   /// Order of creation within the writer: within a bucket it is also sequence order.
@@ -105,7 +131,8 @@ class WriteBatch {
     kFull,          ///< Not appended: the batch was already full.
   };
   /// Appends a row to an open batch. An empty batch always takes the row, however large.
-  Result<AppendOutcome> TryAppend(const record::GenericRow& row, int64_t batch_size);
+  Result<AppendOutcome> TryAppend(const record::GenericRow& row, int64_t batch_size,
+                                  WriteKind kind = WriteKind::kAppend);
 
   /// Bytes this batch is accounted for in the writer's memory bound.
   int64_t accounted_bytes() const { return accounted_bytes_; }
@@ -149,6 +176,7 @@ class WriteBatch {
 
  private:
   TableBucket bucket_;
+  BatchFormat format_;
   SchemaId schema_id_;
   int64_t creation_index_;
   BatchClock::time_point created_;
