@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/kv_commands.h"
 #include "common/logging.h"
 
 namespace strom::cli {
@@ -198,9 +199,14 @@ int RunCli(int argc, char** argv) {
     scan->add_option("--limit,-n", *limit, "Stop after N rows");
     scan->add_option("--bucket", options->buckets, "Only these buckets; repeatable");
     scan->add_flag("--follow,-F", options->follow, "Keep reading new rows until Ctrl-C");
-    scan->callback([&action, options, limit, scan] {
+    auto snapshot = std::make_shared<bool>(false);
+    scan->add_flag("--snapshot", *snapshot,
+                   "Primary-key table: its current rows instead of its changelog");
+    scan->callback([&action, options, limit, scan, snapshot] {
       if (scan->count("--limit") > 0) options->limit = *limit;
-      action = [=](CommandContext& ctx) { return Scan(ctx, *options); };
+      action = [=](CommandContext& ctx) {
+        return *snapshot ? ScanSnapshot(ctx, *options) : Scan(ctx, *options);
+      };
     });
   }
 
@@ -279,6 +285,8 @@ int RunCli(int argc, char** argv) {
     auto* cluster = app.add_subcommand("cluster", "The coordinator and tablet servers");
     cluster->callback([&action] { action = [](CommandContext& ctx) { return ClusterInfo(ctx); }; });
   }
+
+  AddKvCommands(app, action);
 
   try {
     app.parse(argc, argv);

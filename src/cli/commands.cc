@@ -28,6 +28,9 @@ Result<Connection*> CommandContext::connection() {
   // An interactive tool should not retry forever when the cluster goes away: rows not
   // acknowledged within two minutes fail (override with -c client.writer.delivery-timeout=...).
   properties.emplace_back("client.writer.delivery-timeout", "120 s");
+  // Likewise a lookup gives up after ~30 s of retriable errors (100 ms apart, plus the
+  // requests themselves).
+  properties.emplace_back("client.lookup.max-retries", "300");
   for (const std::string& option : options_.client_options) {
     size_t eq = option.find('=');
     if (eq == std::string::npos || eq == 0) {

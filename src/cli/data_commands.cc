@@ -1,15 +1,13 @@
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/input_rows.h"
 #include "cli/output.h"
 #include "cli/row_convert.h"
 #include "cli/schema_parser.h"
@@ -24,66 +22,26 @@ using nlohmann::ordered_json;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-/// The one-line progress display of `produce` on a terminal:
-///   [##########----------]  50%  123,456 rows  12.3 MiB  4.5 MiB/s
-/// Redrawn at most every 200 ms; Clear() erases it before the summary.
-class Progress {
- public:
-  Progress(std::ostream* out, bool enabled, int64_t total_bytes)
-      : out_(out), enabled_(enabled), total_(total_bytes), start_(Clock::now()) {}
-
-  void Update(int64_t rows, int64_t bytes, bool force = false) {
-    if (!enabled_) return;
-    Clock::time_point now = Clock::now();
-    if (!force && now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    double rate = bytes / std::max(Seconds(now - start_), 1e-3);
-    std::string line;
-    if (total_ > 0) {
-      int percent = static_cast<int>(std::min<int64_t>(100, bytes * 100 / total_));
-      int filled = percent / 5;
-      line = fmt::format("[{}{}] {:3d}%  ", std::string(filled, '#'), std::string(20 - filled, '-'),
-                         percent);
-    }
-    line += fmt::format("{} rows  {}  {}/s", FormatCount(rows), FormatBytes(bytes),
-                        FormatBytes(rate));
-    width_ = std::max(width_, line.size());
-    *out_ << '\r' << line << std::string(width_ - line.size(), ' ') << std::flush;
-    drawn_ = true;
-  }
-
-  void Clear() {
-    if (drawn_) *out_ << '\r' << std::string(width_, ' ') << '\r' << std::flush;
-    drawn_ = false;
-  }
-
- private:
-  std::ostream* out_;
-  bool enabled_;
-  int64_t total_;
-  Clock::time_point start_;
-  Clock::time_point last_{};
-  size_t width_ = 0;
-  bool drawn_ = false;
-};
-
 // Keeps a table cell on one line: control characters are shown escaped.
 std::string EscapeCell(std::string text) {
   if (text.find_first_of("\n\r\t") == std::string::npos) return text;
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
-}
-
-Status AtLine(int64_t line, const Status& status) {
-  return Status(status.code(), fmt::format("line {}: {}", line, status.message()));
 }
 
 }  // namespace
@@ -94,135 +52,23 @@ Status Produce(CommandContext& ctx, const ProduceOptions& options) {
     return MakeError(ErrorCode::kInvalidConfig, "--input-format must be json or csv, not '{}'",
                      options.input_format);
   }
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  int64_t total_bytes = 0;
-  if (!options.input.empty() && options.input != "-") {
-    file.open(options.input, std::ios::binary);
-    if (!file) {
-      return MakeError(ErrorCode::kInvalidConfig, "cannot open '{}': {}", options.input,
-                       std::strerror(errno));
-    }
-    struct stat st {};
-    if (::stat(options.input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total_bytes = st.st_size;
-    in = &file;
-  }
+  STROM_ASSIGN_OR_RETURN(InputSource source, OpenInput(options.input));
 
   STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
   STROM_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, conn->GetTable(path));
   STROM_ASSIGN_OR_RETURN(std::unique_ptr<AppendWriter> writer, table->NewAppend().CreateWriter());
   const Schema& schema = table->info().schema();
-  const std::vector<std::string> names = schema.ColumnNames();
-  const std::vector<DataType> types = schema.FieldTypes();
 
-  Progress progress(&ctx.out(), ctx.out_is_terminal() && !ctx.json(), total_bytes);
+  Progress progress(&ctx.out(), ctx.out_is_terminal() && !ctx.json(), source.total_bytes);
   const Clock::time_point start = Clock::now();
-  int64_t rows = 0;
-  int64_t bytes = 0;
-  Status input_error;
+  InputStats input;
+  Status input_error = ReadInputRows(
+      ctx, source, options.input_format, options.csv_header, path, schema.ColumnNames(),
+      schema.FieldTypes(), progress, [&](const GenericRow& row) { return writer->Append(row); },
+      &input);
+  const int64_t bytes = input.bytes;
 
-  if (options.input_format == "json") {
-    std::string line;
-    int64_t line_number = 0;
-    while (!ctx.interrupted() && std::getline(*in, line)) {
-      ++line_number;
-      bytes += static_cast<int64_t>(line.size()) + 1;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      json object = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (object.is_discarded()) {
-        input_error = AtLine(line_number, Status(ErrorCode::kCorruptRecord, "not valid JSON"));
-        break;
-      }
-      Result<GenericRow> row = JsonObjectToRow(object, names, types);
-      if (!row.ok()) {
-        input_error = AtLine(line_number, row.status());
-        break;
-      }
-      Status appended = writer->Append(*row);
-      if (!appended.ok()) {
-        input_error = AtLine(line_number, appended);
-        break;
-      }
-      ++rows;
-      progress.Update(rows, bytes);
-    }
-  } else {
-    CsvReader reader(in);
-    std::vector<int> position(names.size(), -1);  // CSV field of each column
-    size_t expected_fields = names.size();
-    if (options.csv_header) {
-      Result<std::optional<std::vector<CsvField>>> header = reader.Next();
-      if (!header.ok()) return header.status();
-      if (*header) {
-        expected_fields = (*header)->size();
-        std::set<std::string> seen;
-        for (size_t i = 0; i < (*header)->size(); ++i) {
-          const std::string& name = (**header)[i].text;
-          auto it = std::find(names.begin(), names.end(), name);
-          if (it == names.end()) {
-            return AtLine(1, MakeError(ErrorCode::kCorruptRecord,
-                                       "header names '{}', which is not a column of {}", name,
-                                       path.ToString()));
-          }
-          if (!seen.insert(name).second) {
-            return AtLine(1, MakeError(ErrorCode::kCorruptRecord, "header names '{}' twice", name));
-          }
-          position[static_cast<size_t>(it - names.begin())] = static_cast<int>(i);
-        }
-      }
-    } else {
-      for (size_t i = 0; i < names.size(); ++i) position[i] = static_cast<int>(i);
-    }
-    while (!ctx.interrupted()) {
-      Result<std::optional<std::vector<CsvField>>> record = reader.Next();
-      if (!record.ok()) {
-        input_error = record.status();
-        break;
-      }
-      if (!*record) break;
-      bytes = reader.bytes_read();
-      const std::vector<CsvField>& fields = **record;
-      if (fields.size() == 1 && fields[0].text.empty() && !fields[0].quoted) continue;  // blank
-      if (fields.size() != expected_fields) {
-        input_error = AtLine(reader.line(),
-                             MakeError(ErrorCode::kCorruptRecord, "{} fields, expected {}",
-                                       fields.size(), expected_fields));
-        break;
-      }
-      GenericRow row(names.size());
-      for (size_t i = 0; i < names.size() && input_error.ok(); ++i) {
-        if (position[i] < 0) continue;  // not in the file: null
-        const CsvField& field = fields[static_cast<size_t>(position[i])];
-        if (!field.quoted && field.text.empty()) {
-          if (!types[i].nullable()) {
-            input_error = AtLine(reader.line(), MakeError(ErrorCode::kCorruptRecord,
-                                                          "column '{}' ({}): empty (null) value",
-                                                          names[i], types[i].ToString()));
-          }
-          continue;
-        }
-        Result<Datum> value = TextToDatum(field.text, types[i]);
-        if (!value.ok()) {
-          input_error = AtLine(reader.line(),
-                               Status(value.status().code(),
-                                      fmt::format("column '{}' ({}): {}", names[i],
-                                                  types[i].ToString(), value.status().message())));
-          continue;
-        }
-        row[i] = std::move(*value);
-      }
-      if (!input_error.ok()) break;
-      Status appended = writer->Append(row);
-      if (!appended.ok()) {
-        input_error = AtLine(reader.line(), appended);
-        break;
-      }
-      ++rows;
-      progress.Update(rows, bytes);
-    }
-  }
-
-  progress.Update(rows, bytes, /*force=*/true);
+  progress.Update(input.rows, bytes, /*force=*/true);
   Status flushed = writer->Close();
   progress.Clear();
   double seconds = std::max(Seconds(Clock::now() - start), 1e-6);
@@ -240,12 +86,11 @@ Status Produce(CommandContext& ctx, const ProduceOptions& options) {
                      .dump()
               << '\n';
   } else {
-    ctx.out() << fmt::format("Produced {} rows ({}) to {} in {:.2f} s: {} rows/s, {}/s{}\n",
-                             FormatCount(written), FormatBytes(static_cast<double>(bytes)),
-                             path.ToString(), seconds,
-                             FormatCount(static_cast<int64_t>(written / seconds)),
-                             FormatBytes(bytes / seconds),
-                             input_error.ok() && !ctx.interrupted() ? "" : " (stopped early)");
+    ctx.out() << fmt::format(
+        "Produced {} rows ({}) to {} in {:.2f} s: {} rows/s, {}/s{}\n", FormatCount(written),
+        FormatBytes(static_cast<double>(bytes)), path.ToString(), seconds,
+        FormatCount(static_cast<int64_t>(written / seconds)), FormatBytes(bytes / seconds),
+        input_error.ok() && !ctx.interrupted() ? "" : " (stopped early)");
   }
   if (!input_error.ok()) return input_error;
   return flushed;
@@ -370,7 +215,8 @@ Status Scan(CommandContext& ctx, const ScanOptions& options) {
       ++printed;
       if (ctx.json()) {
         ordered_json row = ordered_json::object();
-        for (size_t i = 0; i < names.size(); ++i) row[names[i]] = DatumToJson(record.row[i], types[i]);
+        for (size_t i = 0; i < names.size(); ++i)
+          row[names[i]] = DatumToJson(record.row[i], types[i]);
         ctx.out() << ordered_json{{"bucket", record.bucket.value()},
                                   {"offset", record.offset.value()},
                                   {"timestamp", record.timestamp.value()},
@@ -402,11 +248,10 @@ Status Scan(CommandContext& ctx, const ScanOptions& options) {
       last_progress = std::chrono::steady_clock::now();
       last_positions = positions;
     } else if (std::chrono::steady_clock::now() - last_progress > stall_limit) {
-      return MakeError(ErrorCode::kRequestTimeOut,
-                       "the scan of {} made no progress for {} s ({} bucket(s) unfinished)",
-                       path.ToString(),
-                       std::chrono::duration_cast<std::chrono::seconds>(stall_limit).count(),
-                       open.size());
+      return MakeError(
+          ErrorCode::kRequestTimeOut,
+          "the scan of {} made no progress for {} s ({} bucket(s) unfinished)", path.ToString(),
+          std::chrono::duration_cast<std::chrono::seconds>(stall_limit).count(), open.size());
     }
     for (auto it = open.begin(); it != open.end();) {
       auto pos = positions.find(*it);

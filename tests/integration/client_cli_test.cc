@@ -617,5 +617,404 @@ TEST_F(ClusterTest, CliErrorExitCodes) {
   EXPECT_EQ(Cli({"db", "drop", database_, "--cascade"}).exit_code, 0);
 }
 
+// ---- primary-key tables ----
+
+// orders (shop INT, id BIGINT, item STRING, qty INT), primary key (shop, id), bucketed by
+// shop: point lookups by (shop, id), prefix lookups by shop.
+Schema OrderSchema() {
+  return *Schema::Builder()
+              .AddColumn("shop", DataType::Int().NotNull())
+              .AddColumn("id", DataType::BigInt().NotNull())
+              .AddColumn("item", DataType::String())
+              .AddColumn("qty", DataType::Int())
+              .PrimaryKey({"shop", "id"})
+              .Build();
+}
+
+GenericRow OrderRow(int32_t shop, int64_t id, const std::string& item, std::optional<int32_t> qty) {
+  return {Datum(shop), Datum(id), Datum(item), qty ? Datum(*qty) : Datum()};
+}
+
+/// Every change of the table's changelog, read up to the high watermarks as of the call.
+std::vector<ScanRecord> ReadChangelog(Connection& conn, Table& table) {
+  auto latest = conn.GetAdmin()->ListOffsets(table.path(), {}, OffsetSpec::Latest());
+  EXPECT_TRUE(latest.ok()) << latest.status().ToString();
+  auto scanner = table.NewScan().CreateLogScanner();
+  EXPECT_TRUE(scanner.ok());
+  EXPECT_TRUE((*scanner)->SubscribeAll(OffsetSpec::Earliest()).ok());
+  std::vector<ScanRecord> out;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  auto done = [&] {
+    auto positions = (*scanner)->Positions();
+    for (const auto& [bucket, offset] : *latest) {
+      if (positions[bucket] < offset) return false;
+    }
+    return true;
+  };
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    auto records = (*scanner)->Poll(1s);
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    if (!records.ok()) break;
+    for (const ScanRecord& r : *records) out.push_back(r);
+  }
+  EXPECT_TRUE(done());
+  return out;
+}
+
+/// The whole current state through the snapshot scanner, keyed by (shop, id).
+std::map<std::pair<int32_t, int64_t>, GenericRow> SnapshotState(Table& table) {
+  std::map<std::pair<int32_t, int64_t>, GenericRow> state;
+  auto scanner = table.NewScan().CreateSnapshotScanner();
+  EXPECT_TRUE(scanner.ok()) << scanner.status().ToString();
+  if (!scanner.ok()) return state;
+  for (;;) {
+    auto batch = (*scanner)->Next();
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!batch.ok() || !*batch) break;
+    for (GenericRow& row : (*batch)->rows) {
+      auto key = std::make_pair(row[0].as<int32_t>(), row[1].as<int64_t>());
+      EXPECT_TRUE(state.emplace(key, std::move(row)).second) << "key read twice";
+    }
+  }
+  return state;
+}
+
+// Upserts, a partial update, deletes, point and prefix lookups, the changelog and the
+// snapshot scan, all checked against an in-memory model.
+TEST_F(ClusterTest, PrimaryKeyTableThroughTheClient) {
+  TablePath path = CreateTable("orders", OrderSchema(), 3, {"shop"});
+  auto table = Conn().GetTable(path);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  ASSERT_TRUE((*table)->HasPrimaryKey());
+
+  std::map<std::pair<int32_t, int64_t>, GenericRow> model;
+  constexpr int32_t kShops = 10;
+  constexpr int64_t kPerShop = 200;
+  {
+    auto writer = (*table)->NewUpsert().CreateWriter();
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (int32_t shop = 0; shop < kShops; ++shop) {
+      for (int64_t id = 0; id < kPerShop; ++id) {
+        GenericRow row = OrderRow(shop, id, "item-" + std::to_string(id), static_cast<int32_t>(id % 7));
+        ASSERT_TRUE((*writer)->Upsert(row).ok());
+        model[{shop, id}] = row;
+      }
+    }
+    // Upserting a key again replaces its row.
+    GenericRow again = OrderRow(0, 0, "replaced", 99);
+    WriteResult result;
+    ASSERT_TRUE((*writer)->Upsert(again, &result).ok());
+    model[{0, 0}] = again;
+    ASSERT_TRUE((*writer)->Flush().ok());
+    EXPECT_TRUE(result.Wait().ok());
+    UpsertWriterStats stats = (*writer)->stats();
+    EXPECT_EQ(stats.records_acked, kShops * kPerShop + 1);
+    EXPECT_EQ(stats.records_failed, 0);
+    ASSERT_TRUE((*writer)->Close().ok());
+  }
+  {
+    // Partial update of qty: item stays as it was.
+    auto writer = (*table)->NewUpsert().PartialUpdate(std::vector<std::string>{"shop", "id", "qty"})
+                      .CreateWriter();
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (int64_t id = 0; id < kPerShop; id += 10) {
+      GenericRow row = OrderRow(1, id, "ignored", 1000);
+      row[2] = Datum();  // not a target column
+      ASSERT_TRUE((*writer)->Upsert(row).ok());
+      model[{1, id}][3] = Datum(int32_t{1000});
+    }
+    ASSERT_TRUE((*writer)->Close().ok());
+  }
+  {
+    // Deletes need only the key.
+    auto writer = (*table)->NewUpsert().CreateWriter();
+    ASSERT_TRUE(writer.ok());
+    for (int64_t id = 0; id < kPerShop; id += 3) {
+      GenericRow key = (*table)->NewRow();
+      key[0] = Datum(int32_t{2});
+      key[1] = Datum(id);
+      ASSERT_TRUE((*writer)->Delete(key).ok());
+      model.erase({2, id});
+    }
+    ASSERT_TRUE((*writer)->Close().ok());
+  }
+
+  auto lookuper = (*table)->NewLookup().CreateLookuper();
+  ASSERT_TRUE(lookuper.ok()) << lookuper.status().ToString();
+  EXPECT_EQ((*lookuper)->key_columns(), (std::vector<std::string>{"shop", "id"}));
+  // Every key, many at once (batched), plus absent keys.
+  std::vector<std::pair<std::pair<int32_t, int64_t>, LookupFuture>> futures;
+  for (int32_t shop = 0; shop < kShops + 1; ++shop) {
+    for (int64_t id = 0; id < kPerShop; ++id) {
+      futures.emplace_back(std::make_pair(shop, id),
+                           (*lookuper)->LookupAsync(GenericRow{Datum(shop), Datum(id)}));
+    }
+  }
+  for (auto& [key, future] : futures) {
+    auto result = future.Wait();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    auto expected = model.find(key);
+    if (expected == model.end()) {
+      EXPECT_FALSE(result->row().has_value()) << key.first << "/" << key.second;
+    } else {
+      ASSERT_TRUE(result->row().has_value()) << key.first << "/" << key.second;
+      EXPECT_EQ(*result->row(), expected->second);
+    }
+  }
+  auto one = (*lookuper)->Lookup(GenericRow{Datum(int32_t{0}), Datum(int64_t{0})});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one->row(), OrderRow(0, 0, "replaced", 99));
+
+  // Prefix lookup by the bucket key.
+  auto prefix = (*table)->NewLookup().LookupBy({"shop"}).CreateLookuper();
+  ASSERT_TRUE(prefix.ok()) << prefix.status().ToString();
+  EXPECT_TRUE((*prefix)->is_prefix_lookup());
+  for (int32_t shop : {1, 2, 5, 42}) {
+    auto rows = (*prefix)->Lookup(GenericRow{Datum(shop)});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    std::vector<GenericRow> expected;
+    for (const auto& [key, row] : model) {
+      if (key.first == shop) expected.push_back(row);
+    }
+    std::vector<GenericRow> got = rows->rows();
+    auto by_id = [](const GenericRow& a, const GenericRow& b) {
+      return a[1].as<int64_t>() < b[1].as<int64_t>();
+    };
+    std::sort(got.begin(), got.end(), by_id);
+    EXPECT_EQ(got, expected) << "shop " << shop;
+  }
+
+  // The changelog: +I for every first write, -U/+U for replacements, -D for deletes.
+  std::map<ChangeType, int64_t> changes;
+  for (const ScanRecord& record : ReadChangelog(Conn(), **table)) ++changes[record.change_type];
+  const int64_t partial = kPerShop / 10;
+  const int64_t deleted = (kPerShop + 2) / 3;
+  EXPECT_EQ(changes[ChangeType::kInsert], kShops * kPerShop);
+  EXPECT_EQ(changes[ChangeType::kUpdateBefore], 1 + partial);
+  EXPECT_EQ(changes[ChangeType::kUpdateAfter], 1 + partial);
+  EXPECT_EQ(changes[ChangeType::kDelete], deleted);
+
+  // The snapshot scan sees exactly the model.
+  EXPECT_EQ(SnapshotState(**table), model);
+  auto projected = (*table)->NewScan().ProjectByName({"qty", "shop"}).CreateSnapshotScanner({BucketId(0)});
+  ASSERT_TRUE(projected.ok()) << projected.status().ToString();
+  EXPECT_EQ((*projected)->column_names(), (std::vector<std::string>{"qty", "shop"}));
+  int64_t bucket0_rows = 0;
+  for (;;) {
+    auto batch = (*projected)->Next();
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!*batch) break;
+    EXPECT_EQ((*batch)->bucket, BucketId(0));
+    for (const GenericRow& row : (*batch)->rows) {
+      ASSERT_EQ(row.size(), 2u);
+      ++bucket0_rows;
+    }
+  }
+  EXPECT_GT(bucket0_rows, 0);
+  EXPECT_EQ((*projected)->log_offsets().count(BucketId(0)), 1u);
+}
+
+// What the client refuses before anything is sent, and what it reports afterwards.
+TEST_F(ClusterTest, PrimaryKeyTableBadInput) {
+  TablePath path = CreateTable("orders", OrderSchema(), 2, {"shop"});
+  TablePath log_path = CreateTable("events", EventSchema(), 1, {"id"});
+  auto table = Conn().GetTable(path);
+  auto log_table = Conn().GetTable(log_path);
+  ASSERT_TRUE(table.ok() && log_table.ok());
+
+  EXPECT_EQ((*table)->NewAppend().CreateWriter().status().code(), ErrorCode::kInvalidTable);
+  EXPECT_EQ((*log_table)->NewUpsert().CreateWriter().status().code(),
+            ErrorCode::kNonPrimaryKeyTable);
+  EXPECT_EQ((*log_table)->NewLookup().CreateLookuper().status().code(),
+            ErrorCode::kNonPrimaryKeyTable);
+  EXPECT_EQ((*log_table)->NewScan().CreateSnapshotScanner().status().code(),
+            ErrorCode::kNonPrimaryKeyTable);
+  EXPECT_EQ((*table)->NewUpsert().PartialUpdate(std::vector<std::string>{"shop", "nope"})
+                .CreateWriter().status().code(),
+            ErrorCode::kInvalidTargetColumn);
+  EXPECT_EQ((*table)->NewUpsert().PartialUpdate(std::vector<std::string>{"shop", "qty"})
+                .CreateWriter().status().code(),
+            ErrorCode::kInvalidTargetColumn);
+  EXPECT_EQ((*table)->NewLookup().LookupBy({"id"}).CreateLookuper().status().code(),
+            ErrorCode::kInvalidTable);
+
+  auto writer = (*table)->NewUpsert().CreateWriter();
+  ASSERT_TRUE(writer.ok());
+  GenericRow null_key = OrderRow(1, 1, "a", 1);
+  null_key[1] = Datum();
+  EXPECT_EQ((*writer)->Upsert(null_key).code(), ErrorCode::kCorruptRecord);
+  GenericRow wrong_type = OrderRow(1, 1, "a", 1);
+  wrong_type[3] = Datum("three");
+  EXPECT_EQ((*writer)->Upsert(wrong_type).code(), ErrorCode::kCorruptRecord);
+  EXPECT_EQ((*writer)->Upsert(GenericRow{Datum(int32_t{1})}).code(), ErrorCode::kCorruptRecord);
+  ASSERT_TRUE((*writer)->Upsert(OrderRow(1, 1, "kept", 1)).ok());
+  ASSERT_TRUE((*writer)->Close().ok());
+
+  auto lookuper = (*table)->NewLookup().CreateLookuper();
+  ASSERT_TRUE(lookuper.ok());
+  EXPECT_EQ((*lookuper)->Lookup(GenericRow{Datum(int32_t{1})}).status().code(),
+            ErrorCode::kCorruptRecord);
+  EXPECT_EQ((*lookuper)->Lookup(GenericRow{Datum("1"), Datum(int64_t{1})}).status().code(),
+            ErrorCode::kCorruptRecord);
+  EXPECT_EQ((*lookuper)->Lookup(GenericRow{Datum(int32_t{1}), Datum()}).status().code(),
+            ErrorCode::kCorruptRecord);
+  // The refused rows were never written; the good one was.
+  auto kept = (*lookuper)->Lookup(GenericRow{Datum(int32_t{1}), Datum(int64_t{1})});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(*kept->row(), OrderRow(1, 1, "kept", 1));
+  EXPECT_EQ(SnapshotState(**table).size(), 1u);
+}
+
+// The CLI on a primary-key table: create, upsert (JSON and CSV), partial update, lookup,
+// prefix lookup, delete, the changelog scan and the snapshot scan, and bad input.
+TEST_F(ClusterTest, CliPrimaryKeyTable) {
+  const std::string table = database_ + ".orders";
+  ASSERT_EQ(Cli({"db", "create", database_}).exit_code, 0);
+  auto created = Cli({"table", "create", table, "--schema",
+                      "shop INT NOT NULL, id BIGINT NOT NULL, item STRING, qty INT",
+                      "--primary-key", "shop,id", "--bucket-key", "shop", "--buckets", "2"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto described = Cli({"--format", "json", "table", "describe", table});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  json description = json::parse(described.out);
+  EXPECT_EQ(description["primary_key"], json::array({"shop", "id"})) << described.out;
+
+  std::string rows_file = (dir_ / "orders.jsonl").string();
+  {
+    std::ofstream out(rows_file);
+    for (int id = 1; id <= 5; ++id) {
+      out << json{{"shop", id % 2}, {"id", id}, {"item", "item-" + std::to_string(id)}, {"qty", id}}
+                 .dump()
+          << "\n";
+    }
+  }
+  auto upserted = Cli({"--format", "json", "upsert", table, "--input", rows_file});
+  ASSERT_EQ(upserted.exit_code, 0) << upserted.err;
+  EXPECT_EQ(json::parse(upserted.out)["rows"], 5);
+
+  auto found = Cli({"--format", "json", "lookup", table, "--key", R"({"shop": 1, "id": 3})"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_EQ(json::parse(found.out),
+            (json{{"shop", 1}, {"id", 3}, {"item", "item-3"}, {"qty", 3}}));
+  auto human = Cli({"lookup", table, "--key", R"({"shop": 1, "id": 3})"});
+  ASSERT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.out.find("item-3"), std::string::npos) << human.out;
+  auto absent = Cli({"lookup", table, "--key", R"({"shop": 1, "id": 4})"});
+  EXPECT_EQ(absent.exit_code, 0) << absent.err;
+  EXPECT_EQ(absent.out, "");
+
+  // Partial update of qty from CSV; item is kept.
+  std::string csv_file = (dir_ / "qty.csv").string();
+  {
+    std::ofstream out(csv_file);
+    out << "shop,id,qty\n1,3,300\n0,2,200\n";
+  }
+  auto partial = Cli({"upsert", table, "--input", csv_file, "--input-format", "csv",
+                      "--columns", "shop,id,qty"});
+  ASSERT_EQ(partial.exit_code, 0) << partial.err;
+  EXPECT_NE(partial.out.find("Upserted 2 rows"), std::string::npos) << partial.out;
+  found = Cli({"--format", "json", "lookup", table, "--key", R"({"shop": 1, "id": 3})"});
+  EXPECT_EQ(json::parse(found.out),
+            (json{{"shop", 1}, {"id", 3}, {"item", "item-3"}, {"qty", 300}}));
+
+  auto prefix = Cli({"--format", "json", "lookup", table, "--prefix", R"({"shop": 1})"});
+  ASSERT_EQ(prefix.exit_code, 0) << prefix.err;
+  std::set<int64_t> ids;
+  std::istringstream prefix_lines(prefix.out);
+  for (std::string line; std::getline(prefix_lines, line);) {
+    ids.insert(json::parse(line)["id"].get<int64_t>());
+  }
+  EXPECT_EQ(ids, (std::set<int64_t>{1, 3, 5}));
+
+  auto deleted = Cli({"delete", table, "--key", R"({"shop": 0, "id": 4})"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  absent = Cli({"lookup", table, "--key", R"({"shop": 0, "id": 4})"});
+  EXPECT_EQ(absent.exit_code, 0);
+  EXPECT_EQ(absent.out, "");
+
+  // The changelog with change types and offsets.
+  auto changelog = Cli({"--format", "json", "scan", table});
+  ASSERT_EQ(changelog.exit_code, 0) << changelog.err;
+  std::map<std::string, int> types;
+  std::istringstream changelog_lines(changelog.out);
+  for (std::string line; std::getline(changelog_lines, line);) {
+    json record = json::parse(line);
+    EXPECT_TRUE(record.contains("offset"));
+    ++types[record["change_type"].get<std::string>()];
+  }
+  EXPECT_EQ(types, (std::map<std::string, int>{{"+I", 5}, {"-U", 2}, {"+U", 2}, {"-D", 1}}));
+  auto changelog_human = Cli({"scan", table});
+  ASSERT_EQ(changelog_human.exit_code, 0);
+  EXPECT_NE(changelog_human.out.find("-U"), std::string::npos) << changelog_human.out;
+
+  // The current state.
+  auto snapshot = Cli({"--format", "json", "scan", table, "--snapshot"});
+  ASSERT_EQ(snapshot.exit_code, 0) << snapshot.err;
+  std::map<int64_t, json> state;
+  std::istringstream snapshot_lines(snapshot.out);
+  for (std::string line; std::getline(snapshot_lines, line);) {
+    json record = json::parse(line);
+    state[record["row"]["id"].get<int64_t>()] = record["row"];
+  }
+  ASSERT_EQ(state.size(), 4u) << snapshot.out;
+  EXPECT_EQ(state[2]["qty"], 200);
+  EXPECT_EQ(state[3]["item"], "item-3");
+  auto snapshot_human = Cli({"scan", table, "--snapshot", "--columns", "id,qty"});
+  ASSERT_EQ(snapshot_human.exit_code, 0) << snapshot_human.err;
+  EXPECT_NE(snapshot_human.out.find("(4 rows)"), std::string::npos) << snapshot_human.out;
+
+  // Bad input: clear errors and non-zero exit codes.
+  auto wrong_type = Cli({"lookup", table, "--key", R"({"shop": "one", "id": 3})"});
+  EXPECT_EQ(wrong_type.exit_code, 5);
+  EXPECT_NE(wrong_type.err.find("shop"), std::string::npos) << wrong_type.err;
+  auto missing = Cli({"lookup", table, "--key", R"({"shop": 1})"});
+  EXPECT_EQ(missing.exit_code, 5);
+  EXPECT_NE(missing.err.find("lacks column 'id'"), std::string::npos) << missing.err;
+  auto unknown = Cli({"delete", table, "--key", R"({"shop": 1, "id": 3, "nope": 1})"});
+  EXPECT_EQ(unknown.exit_code, 5);
+  EXPECT_NE(unknown.err.find("'nope'"), std::string::npos) << unknown.err;
+  auto not_json = Cli({"lookup", table, "--key", "shop=1"});
+  EXPECT_EQ(not_json.exit_code, 5);
+  auto both = Cli({"lookup", table, "--key", R"({"shop": 1, "id": 3})", "--prefix", R"({"shop": 1})"});
+  EXPECT_EQ(both.exit_code, 2);
+  auto bad_columns = Cli({"upsert", table, "--input", csv_file, "--input-format", "csv",
+                          "--columns", "shop,nope"});
+  EXPECT_EQ(bad_columns.exit_code, 2);
+  EXPECT_NE(bad_columns.err.find("INVALID_TARGET_COLUMN"), std::string::npos) << bad_columns.err;
+  std::string bad_rows = (dir_ / "bad.jsonl").string();
+  {
+    std::ofstream out(bad_rows);
+    out << R"({"shop": 1, "id": 9, "qty": 1})" << "\n" << R"({"shop": 1, "qty": 2})" << "\n";
+  }
+  auto bad_upsert = Cli({"upsert", table, "--input", bad_rows});
+  EXPECT_EQ(bad_upsert.exit_code, 5);
+  EXPECT_NE(bad_upsert.err.find("line 2"), std::string::npos) << bad_upsert.err;
+  std::string outside = (dir_ / "outside.jsonl").string();
+  {
+    std::ofstream out(outside);
+    out << R"({"shop": 1, "id": 3, "item": "x", "qty": 1})" << "\n";
+  }
+  auto outside_columns = Cli({"upsert", table, "--input", outside, "--columns", "shop,id,qty"});
+  EXPECT_EQ(outside_columns.exit_code, 2);
+  EXPECT_NE(outside_columns.err.find("not among --columns"), std::string::npos)
+      << outside_columns.err;
+
+  // Commands of primary-key tables refuse log tables, and the other way round.
+  const std::string log_table = database_ + ".events";
+  ASSERT_EQ(Cli({"table", "create", log_table, "--schema", "id INT"}).exit_code, 0);
+  auto log_lookup = Cli({"lookup", log_table, "--key", R"({"id": 1})"});
+  EXPECT_EQ(log_lookup.exit_code, 2);
+  EXPECT_NE(log_lookup.err.find("NON_PRIMARY_KEY_TABLE"), std::string::npos) << log_lookup.err;
+  auto produce_pk = Cli({"produce", table, "--input", rows_file});
+  EXPECT_EQ(produce_pk.exit_code, 2);
+
+  // An upsert stopped by a bad line wrote the lines before it, and nothing else.
+  found = Cli({"--format", "json", "lookup", table, "--key", R"({"shop": 1, "id": 9})"});
+  EXPECT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_EQ(json::parse(found.out), (json{{"shop", 1}, {"id", 9}, {"item", nullptr}, {"qty", 1}}));
+  snapshot = Cli({"--format", "json", "scan", table, "--snapshot"});
+  EXPECT_EQ(std::count(snapshot.out.begin(), snapshot.out.end(), '\n'), 5) << snapshot.out;
+}
+
 }  // namespace
 }  // namespace strom
