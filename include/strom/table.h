@@ -68,6 +68,7 @@ class TableLookup {
  public:
   /// Looks rows up by these columns instead of the whole primary key: they must be the
   /// table's bucket key, in order, and a proper prefix of the primary key (prefix lookup).
+  /// Naming exactly the primary-key columns, in order, gives a primary-key lookuper.
   TableLookup& LookupBy(std::vector<std::string> column_names);
 
   /// kNonPrimaryKeyTable for a log table; kInvalidTable for LookupBy columns that do not
