@@ -346,6 +346,47 @@ TEST_F(LocalServerKvTest, PutKvLookupStatsLimitScanAndChangelog) {
                                       "-U(1, a, 10)", "+U(1, a, 11)", "+I(5, null, 50)"}));
   EXPECT_EQ(hw, 9);
 
+  // The changelog with column projection (id, score), as a streaming reader of the table asks.
+  {
+    proto::FetchLogRequest req;
+    req.set_follower_server_id(-1);
+    req.set_max_bytes(16 << 20);
+    auto* t = req.add_tables_req();
+    t->set_table_id(id);
+    t->set_projection_pushdown_enabled(true);
+    t->add_projected_fields(0);
+    t->add_projected_fields(2);
+    auto* b = t->add_buckets_req();
+    b->set_bucket_id(0);
+    b->set_fetch_offset(0);
+    b->set_max_fetch_bytes(8 << 20);
+    auto resp = Call<ApiKey::kFetchLog>(req);
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    const auto& out = resp->tables_resp(0).buckets_resp(0);
+    ASSERT_FALSE(out.has_error_code()) << out.error_message();
+    const record::DataType projected = record::DataType::Row(
+        {record::DataField{"id", record::DataType::Int().NotNull(), std::nullopt, 0},
+         record::DataField{"score", record::DataType::BigInt(), std::nullopt, 2}});
+    std::vector<std::string> changes;
+    record::LogRecordBatchIterator it(out.records());
+    while (true) {
+      auto next = it.Next();
+      ASSERT_TRUE(next.ok());
+      if (!next->has_value()) break;
+      if ((*next)->record_count() == 0) continue;
+      auto body = record::arrow::DecodeArrowLogBatch(**next, projected);
+      ASSERT_TRUE(body.ok()) << body.status().ToString();
+      auto rows = body->batch.ToRows();
+      for (size_t i = 0; i < rows.size(); ++i) {
+        changes.push_back(std::string(record::ChangeTypeShortName(body->change_types[i])) +
+                          testing::RenderKvRow(rows[i]));
+      }
+    }
+    EXPECT_EQ(changes, (std::vector<std::string>{"+I(1, 10)", "+I(2, 20)", "+I(3, 30)",
+                                                 "-U(2, 20)", "+U(2, 200)", "-D(3, 30)",
+                                                 "-U(1, 10)", "+U(1, 11)", "+I(5, 50)"}));
+  }
+
   proto::LimitScanRequest limit;
   limit.set_table_id(id);
   limit.set_bucket_id(0);
