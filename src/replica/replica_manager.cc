@@ -250,6 +250,11 @@ Status ReplicaManager::OpenKvTablet(Replica* replica) {
   auto kv = kv::KvTablet::Open(std::move(opts));
   if (!kv.ok()) return kv.status().WithContext(replica->bucket.ToString());
   replica->kv = std::move(kv).value();
+  // Nothing replayed: the state is that of the newest checkpoint (or empty), so the periodic
+  // checkpoint has nothing new to save until the next write.
+  if (replica->kv->recovered_record_count() == 0) {
+    replica->checkpointed_offset = replica->kv->flushed_log_offset();
+  }
   if (replica->kv->recovered_record_count() > 0) {
     STROM_LOG_INFO(kComponent, "KV tablet of {} recovered: {} changelog records replayed",
                    replica->bucket, replica->kv->recovered_record_count());
