@@ -62,6 +62,7 @@ Result<std::shared_ptr<BatchCompletion>> RecordAccumulator::Append(const record:
   }
 
   WriteBatch::AppendOutcome outcome = WriteBatch::AppendOutcome::kFull;
+  bool opened = false;
   if (batch != nullptr) {
     STROM_ASSIGN_OR_RETURN(outcome, batch->TryAppend(row, options_.batch_size, kind));
   }
@@ -83,12 +84,21 @@ Result<std::shared_ptr<BatchCompletion>> RecordAccumulator::Append(const record:
     batch = fresh.get();
     incomplete_.emplace(batch, batch->completion());
     queue.batches.push_back(std::move(fresh));
+    opened = true;
   }
   if (batch->accounted_bytes() < batch->last_estimate() || batch->accounted_bytes() == 0) {
     Account(batch, std::max<int64_t>(batch->last_estimate(), 1));
   }
   std::shared_ptr<BatchCompletion> completion = batch->completion();
-  if (outcome != WriteBatch::AppendOutcome::kAppendedFull) return completion;
+  if (outcome != WriteBatch::AppendOutcome::kAppendedFull) {
+    if (opened) {
+      // A sender that went idle with nothing open sleeps up to its idle bound; the new batch
+      // must be sent when its linger time ends, so let the sender recompute its deadline.
+      lock.unlock();
+      wake_();
+    }
+    return completion;
+  }
 
   // The batch is full: close it, move the sticky bucket on, and build it on this thread.
   batch->set_state(WriteBatch::State::kClosing);

@@ -178,6 +178,16 @@ TEST(RecordAccumulatorTest, LingerMakesOldBatchesDue) {
   EXPECT_EQ(ready.size(), 1u);
 }
 
+TEST(RecordAccumulatorTest, OpeningABatchWakesTheSenderOnce) {
+  // An idle sender sleeps until woken; it must learn of a new batch to honour its linger.
+  std::atomic<int> wakes{0};
+  RecordAccumulator acc(Options(), HashOnId(1), [&] { ++wakes; });
+  ASSERT_TRUE(acc.Append(MakeRow(1)).ok());
+  EXPECT_EQ(wakes.load(), 1);
+  ASSERT_TRUE(acc.Append(MakeRow(2)).ok());  // same open batch: no second wake-up
+  EXPECT_EQ(wakes.load(), 1);
+}
+
 TEST(RecordAccumulatorTest, BadRowIsRefusedAndNothingIsBuffered) {
   RecordAccumulator acc(Options(), HashOnId(2), [] {});
   // Null in the NOT NULL key column: the bucket key cannot even be encoded.
