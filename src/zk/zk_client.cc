@@ -469,13 +469,32 @@ struct ZkClient::Impl : std::enable_shared_from_this<ZkClient::Impl> {
                             .count());
   }
 
-  /// Closes `s` on the helper thread; its pending calls complete with kClosing.
-  Task<void> CloseSession(std::shared_ptr<Session> s) {
+  /// Closes `s` on the helper thread; its pending calls complete with kClosing. With
+  /// `expire_watches`, the watches of `s` that have not fired get kSessionExpired (the C
+  /// client drops them silently on close).
+  Task<void> CloseSession(std::shared_ptr<Session> s, bool expire_watches = false) {
     if (s == nullptr || s->zh == nullptr) co_return;
     zhandle_t* zh = s->zh;
     s->zh = nullptr;
     auto close = [zh, s]() { zookeeper_close(zh); };
     co_await RunBlocking(helper, std::move(close));
+    if (!expire_watches) co_return;
+    // The C client's threads are gone: nobody else touches the watch contexts now.
+    std::vector<WatchCallback> pending;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      for (WatchContext* w : s->watches) {
+        if (!w->fired && w->callback) {
+          w->fired = true;
+          pending.push_back(std::move(w->callback));
+        }
+      }
+    }
+    for (auto& cb : pending) {
+      WatchEvent event;
+      event.type = WatchEvent::Type::kSessionExpired;
+      cb(std::move(event));
+    }
   }
 
   Task<Status> Recreate() {
@@ -484,7 +503,15 @@ struct ZkClient::Impl : std::enable_shared_from_this<ZkClient::Impl> {
     recreating = true;
     auto old = session;
     connected = false;
-    co_await CloseSession(old);
+    if (!expired) {
+      // Ending a live session on purpose: its holders lose their ephemeral nodes exactly as
+      // on expiry, so they hear the same event.
+      expired = true;
+      disconnect_timer.cancel();
+      state_changed.Notify();
+      Emit(SessionEvent::kExpired);
+    }
+    co_await CloseSession(old, /*expire_watches=*/true);
     Status status = co_await OpenSession(/*announce_new=*/true);
     if (!status.ok()) co_await CloseSession(session);
     recreating = false;

@@ -266,8 +266,9 @@ class ZkClient {
   int AddSessionListener(SessionListener listener);
   void RemoveSessionListener(int id);
 
-  /// Closes the current session (whatever its state) and creates a new one, announcing it
-  /// with kNewSession; kNetwork when no new session could be established in time.
+  /// Closes the current session (whatever its state) and creates a new one. A live session
+  /// ended this way is announced as kExpired (its watches fire with kSessionExpired), the
+  /// new one as kNewSession; kNetwork when no new session could be established in time.
   Task<Status> RecreateSession();
 
   /// Waits until the client is connected (or `timeout` passes); true when connected.

@@ -298,9 +298,17 @@ TEST_F(ZkClientTest, ExpiredSessionIsAnnouncedAndReplaced) {
 
   // An explicit replacement works the same way.
   const int64_t second = client_->session_id();
+  events.clear();
+  watch_events.clear();
+  ASSERT_TRUE(Run(client_->Exists(P("never"), [&](WatchEvent e) {
+                   watch_events.push_back(std::move(e));
+                 })).ok());
   ASSERT_TRUE(Run(client_->RecreateSession()).ok());
   EXPECT_NE(client_->session_id(), second);
   EXPECT_FALSE(Run(client_->Exists(P("eph")))->has_value());
+  EXPECT_EQ(events, (std::vector<SessionEvent>{SessionEvent::kExpired, SessionEvent::kNewSession}));
+  ASSERT_EQ(watch_events.size(), 1u);
+  EXPECT_EQ(watch_events[0].type, WatchEvent::Type::kSessionExpired);
 }
 
 TEST(ZkClientRestartTest, CallsSurviveAServerRestartWithinTheSession) {
