@@ -17,8 +17,8 @@ Status KvScannerManager::CheckLimits(const metadata::TableBucket& bucket) const 
   }
   if (CountForBucket(bucket) >= static_cast<size_t>(std::max(0, options_.max_per_bucket))) {
     return MakeError(ErrorCode::kTooManyScanners,
-                     "Cannot create scanner for bucket {}: per-bucket limit of {} reached.",
-                     bucket, options_.max_per_bucket);
+                     "Cannot create scanner for bucket {}: per-bucket limit of {} reached.", bucket,
+                     options_.max_per_bucket);
   }
   return Status::OK();
 }

@@ -65,8 +65,7 @@ TEST_F(ReplicaManagerKvTest, PutFlushCheckpointAndRecover) {
   auto manager = NewManager();
   ASSERT_TRUE(manager->CreateTableBuckets(table_, assignment_).ok());
   EXPECT_TRUE(fs::is_directory(manager->KvTabletDir(*table_, BucketId(1))));
-  EXPECT_EQ(manager->KvTabletDir(*table_, BucketId(1)),
-            manager->TableDir(*table_) + "/kv-1");
+  EXPECT_EQ(manager->KvTabletDir(*table_, BucketId(1)), manager->TableDir(*table_) + "/kv-1");
 
   auto put = manager->PutKv(Bucket(0), KvBatch({KvOp{KvRow(1, "a", 1), false}}), {});
   ASSERT_TRUE(put.ok()) << put.status().ToString();
@@ -94,10 +93,9 @@ TEST_F(ReplicaManagerKvTest, PutFlushCheckpointAndRecover) {
   EXPECT_EQ(replica->kv->recovered_record_count(), 1);
   EXPECT_EQ(*replica->kv->RowCount(), 3);
   EXPECT_EQ(*(*manager->FindKv(Bucket(1)))->kv->RowCount(), 1);
-  EXPECT_EQ(manager->FindKv(metadata::TableBucket{TableId(9), std::nullopt, BucketId(0)})
-                .status()
-                .code(),
-            ErrorCode::kUnknownTableOrBucket);
+  EXPECT_EQ(
+      manager->FindKv(metadata::TableBucket{TableId(9), std::nullopt, BucketId(0)}).status().code(),
+      ErrorCode::kUnknownTableOrBucket);
   testutil::RunTask(io_, manager->Stop());
 }
 

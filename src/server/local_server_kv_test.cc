@@ -184,7 +184,8 @@ class LocalServerKvTest : public ::testing::Test {
     auto resp = Call<ApiKey::kGetTableStats>(req);
     if (!resp.ok()) return resp.status();
     const auto& b = resp->buckets_resp(0);
-    if (b.has_error_code()) return Status(static_cast<ErrorCode>(b.error_code()), b.error_message());
+    if (b.has_error_code())
+      return Status(static_cast<ErrorCode>(b.error_code()), b.error_message());
     return b.row_count();
   }
 
@@ -309,9 +310,8 @@ TEST_F(LocalServerKvTest, PutKvLookupStatsLimitScanAndChangelog) {
   ASSERT_TRUE(CreateTable("pk", PkTableJson(1)).ok());
   const int64_t id = TableId("pk");
   int64_t log_end = -1;
-  ASSERT_TRUE(PutKv(id, 0,
-                    KvBatch({Upsert(1, "a", 10), Upsert(2, "b", 20), Upsert(3, "c", 30)}), {},
-                    &log_end)
+  ASSERT_TRUE(PutKv(id, 0, KvBatch({Upsert(1, "a", 10), Upsert(2, "b", 20), Upsert(3, "c", 30)}),
+                    {}, &log_end)
                   .ok());
   EXPECT_EQ(log_end, 3);
 
@@ -324,8 +324,8 @@ TEST_F(LocalServerKvTest, PutKvLookupStatsLimitScanAndChangelog) {
   EXPECT_EQ((*rows)[3], KvRow(3, "c", 30));
 
   // An update, a delete and a delete of a missing key in one batch.
-  ASSERT_TRUE(PutKv(id, 0, KvBatch({Upsert(2, "bb", 200), Delete(3), Delete(9)}), {}, &log_end)
-                  .ok());
+  ASSERT_TRUE(
+      PutKv(id, 0, KvBatch({Upsert(2, "bb", 200), Delete(3), Delete(9)}), {}, &log_end).ok());
   EXPECT_EQ(log_end, 6);
   EXPECT_EQ(LookupOne(id, 2), KvRow(2, "bb", 200));
   EXPECT_FALSE(LookupOne(id, 3).has_value());
@@ -382,9 +382,9 @@ TEST_F(LocalServerKvTest, PutKvLookupStatsLimitScanAndChangelog) {
                           testing::RenderKvRow(rows[i]));
       }
     }
-    EXPECT_EQ(changes, (std::vector<std::string>{"+I(1, 10)", "+I(2, 20)", "+I(3, 30)",
-                                                 "-U(2, 20)", "+U(2, 200)", "-D(3, 30)",
-                                                 "-U(1, 10)", "+U(1, 11)", "+I(5, 50)"}));
+    EXPECT_EQ(changes, (std::vector<std::string>{"+I(1, 10)", "+I(2, 20)", "+I(3, 30)", "-U(2, 20)",
+                                                 "+U(2, 200)", "-D(3, 30)", "-U(1, 10)",
+                                                 "+U(1, 11)", "+I(5, 50)"}));
   }
 
   proto::LimitScanRequest limit;
@@ -449,11 +449,13 @@ TEST_F(LocalServerKvTest, BadInputGetsFlussErrorsAndWritesNothing) {
     ByteBuffer out;
     record::KvRecordBatchBuilder builder(&out, record::KvBatchParams{SchemaId(1)});
     record::CompactedRowCodec codec(testing::KvFieldTypes());
-    ASSERT_TRUE(builder.AppendUpsert(EncodeKvKey(KvRow(4, "d", 40)), *codec.Encode(KvRow(4, "d", 40)))
-                    .ok());
+    ASSERT_TRUE(
+        builder.AppendUpsert(EncodeKvKey(KvRow(4, "d", 40)), *codec.Encode(KvRow(4, "d", 40)))
+            .ok());
     ByteBuffer value = *codec.Encode(KvRow(5, "a long enough name", 50));
     value.resize(value.size() - 5);
-    ASSERT_TRUE(builder.AppendUpsert(EncodeKvKey(KvRow(5, std::nullopt, std::nullopt)), value).ok());
+    ASSERT_TRUE(
+        builder.AppendUpsert(EncodeKvKey(KvRow(5, std::nullopt, std::nullopt)), value).ok());
     builder.Finish();
     EXPECT_EQ(PutKv(pk, 0, std::move(out)).code(), ErrorCode::kCorruptRecord);
   }
@@ -461,12 +463,12 @@ TEST_F(LocalServerKvTest, BadInputGetsFlussErrorsAndWritesNothing) {
   {
     ByteBuffer out;
     record::KvRecordBatchBuilder builder(&out, record::KvBatchParams{SchemaId(1)});
-    std::vector<record::DataType> nullable_types = {record::DataType::Int(),
-                                                    record::DataType::String(),
-                                                    record::DataType::BigInt()};
+    std::vector<record::DataType> nullable_types = {
+        record::DataType::Int(), record::DataType::String(), record::DataType::BigInt()};
     record::GenericRow row = {record::Datum::Null(), record::Datum("n"), record::Datum(int64_t{1})};
     ByteBuffer value = *record::CompactedRowCodec(nullable_types).Encode(row);
-    ASSERT_TRUE(builder.AppendUpsert(EncodeKvKey(KvRow(6, std::nullopt, std::nullopt)), value).ok());
+    ASSERT_TRUE(
+        builder.AppendUpsert(EncodeKvKey(KvRow(6, std::nullopt, std::nullopt)), value).ok());
     builder.Finish();
     EXPECT_EQ(PutKv(pk, 0, std::move(out)).code(), ErrorCode::kCorruptRecord);
   }
@@ -557,19 +559,18 @@ TEST_F(LocalServerKvTest, IdempotentWriterRetriesApplyOnce) {
   const WriterId w(writer->writer_id());
   int64_t end1 = -1;
   int64_t end2 = -1;
-  ByteBuffer batch = KvBatch({Upsert(1, "a", 10), Upsert(2, "b", 20)}, SchemaId(1), w,
-                             BatchSequence(0));
+  ByteBuffer batch =
+      KvBatch({Upsert(1, "a", 10), Upsert(2, "b", 20)}, SchemaId(1), w, BatchSequence(0));
   ASSERT_TRUE(PutKv(id, 0, batch, {}, &end1).ok());
   // The retry of an acknowledged batch succeeds with the original offsets and applies nothing.
   ASSERT_TRUE(PutKv(id, 0, batch, {}, &end2).ok());
   EXPECT_EQ(end1, end2);
-  ASSERT_TRUE(
-      PutKv(id, 0, KvBatch({Upsert(1, "a2", 11)}, SchemaId(1), w, BatchSequence(1))).ok());
+  ASSERT_TRUE(PutKv(id, 0, KvBatch({Upsert(1, "a2", 11)}, SchemaId(1), w, BatchSequence(1))).ok());
   // A gap in the sequence is refused.
   EXPECT_EQ(PutKv(id, 0, KvBatch({Upsert(9, "z", 90)}, SchemaId(1), w, BatchSequence(5))).code(),
             ErrorCode::kOutOfOrderSequence);
-  EXPECT_EQ(Changelog(id), (std::vector<std::string>{"+I(1, a, 10)", "+I(2, b, 20)",
-                                                      "-U(1, a, 10)", "+U(1, a2, 11)"}));
+  EXPECT_EQ(Changelog(id), (std::vector<std::string>{"+I(1, a, 10)", "+I(2, b, 20)", "-U(1, a, 10)",
+                                                     "+U(1, a2, 11)"}));
   EXPECT_FALSE(LookupOne(id, 9).has_value());
   EXPECT_EQ(*RowCount(id), 2);
 }
@@ -587,9 +588,9 @@ TEST_F(LocalServerKvTest, BucketsRouteByKeyAndPrefixLookupUsesTheBucketKey) {
     ASSERT_GE(bucket, 0);
     bucket_of_a[a] = bucket;
     for (const char* b : {"x", "y", "z"}) {
-      per_bucket[bucket].push_back(KvOp{
-          {record::Datum(a), record::Datum(std::string(b)), record::Datum(int64_t{a} * 100)},
-          false});
+      per_bucket[bucket].push_back(
+          KvOp{{record::Datum(a), record::Datum(std::string(b)), record::Datum(int64_t{a} * 100)},
+               false});
     }
   }
   int64_t total = 0;
@@ -610,8 +611,8 @@ TEST_F(LocalServerKvTest, BucketsRouteByKeyAndPrefixLookupUsesTheBucketKey) {
     for (const auto& [a, bk] : bucket_of_a) {
       if (bk != bucket) continue;
       as.push_back(a);
-      b->add_keys(EncodeKvKey({record::Datum(a), record::Datum("x"), record::Datum::Null()},
-                              {"a"}, true));
+      b->add_keys(
+          EncodeKvKey({record::Datum(a), record::Datum("x"), record::Datum::Null()}, {"a"}, true));
     }
     b->add_keys(EncodeKvKey({record::Datum(int32_t{77}), record::Datum("x"), record::Datum::Null()},
                             {"a"}, true));

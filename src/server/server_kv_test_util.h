@@ -86,7 +86,8 @@ inline ByteBuffer EncodeKvKey(const record::GenericRow& row,
 
 /// The bucket a client routes an encoded bucket key to (no data lake).
 inline int32_t KvBucketOf(ByteView bucket_key, int32_t buckets) {
-  auto bucket = record::BucketingFunction(record::DataLakeFormat::kNone).Bucket(bucket_key, buckets);
+  auto bucket =
+      record::BucketingFunction(record::DataLakeFormat::kNone).Bucket(bucket_key, buckets);
   return bucket.ok() ? *bucket : -1;
 }
 

@@ -367,8 +367,8 @@ TEST_F(KvCrashProcessTest, KillDuringUpsertsKeepsEveryAcknowledgedWrite) {
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE(fmt::format("round {}", round));
     const int kill_after = 40 + static_cast<int>(rng() % 120);
-    auto in_flight = StreamAndKill(table_id, seed + static_cast<uint64_t>(round), kill_after,
-                                   &model);
+    auto in_flight =
+        StreamAndKill(table_id, seed + static_cast<uint64_t>(round), kill_after, &model);
     int pending = 0;
     for (const auto& write : in_flight) pending += write.has_value() ? 1 : 0;
     Launch();
@@ -392,9 +392,10 @@ TEST_F(KvCrashProcessTest, KillDuringUpsertsKeepsEveryAcknowledgedWrite) {
       ++applied;
     }
     ASSERT_EQ(state, model);
-    std::printf("round %d: killed after %d acknowledged writes, %d in flight (%d of them "
-                "applied), %zu live keys\n",
-                round, kill_after, pending, applied, model.size());
+    std::printf(
+        "round %d: killed after %d acknowledged writes, %d in flight (%d of them "
+        "applied), %zu live keys\n",
+        round, kill_after, pending, applied, model.size());
   }
   // The recovered server keeps taking writes.
   proto::PutKvRequest req;
