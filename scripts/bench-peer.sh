@@ -47,5 +47,7 @@ commit="$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git -C "$SRC" status --porcelain --untracked-files=no -- src include proto cmake CMakeLists.txt 2>/dev/null)" ]; then
   commit="$commit (with uncommitted changes)"
 fi
+command="${BENCH_PEER_COMMAND:-scripts/bench-peer.sh${*:+ $*}}"
+[ -z "${BENCH_PEER_SRC:-}" ] || command="BENCH_PEER_SRC=<clone of $commit> $command"
 exec "$PY" "$ROOT/bench/peer/run.py" --bin-dir "$BUILD/src/apps" --commit "$commit" \
-  --command "${BENCH_PEER_COMMAND:-scripts/bench-peer.sh${*:+ $*}}" "${args[@]}"
+  --command "$command" "${args[@]}"
