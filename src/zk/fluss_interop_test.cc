@@ -13,6 +13,7 @@
 #include <asio/io_context.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "strom/client.h"
 #include "testutil/run_task.h"
@@ -62,11 +63,28 @@ class FlussLayoutTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
 
+    // The peer is started without its client check (ports only): the Fluss coordinator
+    // answers "not initialized yet" for a moment after its port opens. Bounded wait.
     ClientConfig config;
     config.bootstrap_servers = "127.0.0.1:" + std::to_string(cs_port_);
-    auto conn = Connection::Create(config);
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    fluss_ = std::move(conn).value();
+    Status last;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (fluss_ == nullptr && std::chrono::steady_clock::now() < deadline) {
+      auto conn = Connection::Create(config);
+      if (conn.ok()) {
+        auto servers = (*conn)->GetAdmin()->GetServerNodes();
+        if (servers.ok() && servers->size() >= 2) {
+          fluss_ = std::move(conn).value();
+          break;
+        }
+        last = servers.ok() ? Status(ErrorCode::kNetwork, "no tablet server yet")
+                            : servers.status();
+      } else {
+        last = conn.status();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    ASSERT_NE(fluss_, nullptr) << "Fluss did not become ready: " << last.ToString();
   }
 
   void TearDown() override {
