@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "record/arrow/arrow_projection.h"
 #include "record/arrow/compression.h"
+#include "record/log_record_batch.h"
 #include "record/value_record.h"
 
 namespace strom::tablet {
@@ -97,6 +98,70 @@ Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::Produce
   co_return resp;
 }
 
+namespace {
+
+/// The offset after the last complete batch among the first `size` bytes of `records`.
+std::optional<LogOffset> NextOffsetAfter(ByteView records) {
+  record::LogRecordBatchIterator it(records);
+  std::optional<LogOffset> next;
+  while (true) {
+    auto batch = it.Next();
+    if (!batch.ok() || !batch->has_value()) break;
+    next = (*batch)->next_offset();
+  }
+  return next;
+}
+
+/// True when `records` starts with a complete batch.
+bool StartsWithCompleteBatch(ByteView records) {
+  record::LogRecordBatchIterator it(records);
+  auto batch = it.Next();
+  return batch.ok() && batch->has_value();
+}
+
+// Bounds on the extra segment reads one projected bucket fetch may make.
+constexpr int kMaxProjectedReads = 8;
+constexpr int64_t kMaxProjectedReadBytes = 32LL * 1024 * 1024;
+
+}  // namespace
+
+Result<ByteBuffer> TabletService::ProjectWithinBudget(const TableBucket& bucket,
+                                                     record::arrow::ArrowProjection& projection,
+                                                     ByteBuffer stored, LogOffset high_watermark,
+                                                     int64_t budget, bool min_one_batch) {
+  // The bucket's budget counts projected bytes, as in Fluss: a projection keeps a fraction of
+  // each stored batch, so after projecting the first read, read on (scaled by the ratio seen
+  // so far) until the projected output fills the budget or the log ends at the high watermark.
+  ByteBuffer out;
+  int64_t stored_total = 0;
+  for (int round = 0;; ++round) {
+    // The first read may exceed the budget by one batch when min_one_batch was set; its
+    // projection is never larger than it, so it goes out whole.
+    const size_t room = round == 0 && min_one_batch
+                            ? SIZE_MAX
+                            : static_cast<size_t>(std::max<int64_t>(
+                                  0, budget - static_cast<int64_t>(out.size())));
+    STROM_ASSIGN_OR_RETURN(size_t consumed, projection.ProjectLogRecords(stored, room, &out));
+    stored_total += static_cast<int64_t>(consumed);
+    ByteView rest(stored.data() + consumed, stored.size() - consumed);
+    // A complete batch left over means the output is full.
+    if (consumed == 0 || StartsWithCompleteBatch(rest)) break;
+    const int64_t left = budget - static_cast<int64_t>(out.size());
+    if (round + 1 >= kMaxProjectedReads || left <= 0) break;
+    std::optional<LogOffset> next = NextOffsetAfter(ByteView(stored.data(), consumed));
+    if (!next || *next >= high_watermark) break;
+    const double ratio = out.empty() ? 1.0
+                                     : static_cast<double>(stored_total) /
+                                           static_cast<double>(out.size());
+    const int64_t want = std::clamp<int64_t>(static_cast<int64_t>(left * ratio), left,
+                                             kMaxProjectedReadBytes);
+    auto more = replicas_.Read(bucket, *next, want, /*min_one_batch=*/false);
+    if (!more.ok() || more->records.empty()) break;  // what was projected so far stands
+    stored = std::move(more->records);
+  }
+  return out;
+}
+
 int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchLogResponse* resp,
                                 bool* critical_error) {
   int64_t remaining = req.max_bytes() > 0 ? req.max_bytes() : 0;
@@ -165,14 +230,13 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
       }
       ByteBuffer records = std::move(read->records);
       if (projection && !records.empty()) {
-        ByteBuffer projected;
-        size_t max_out = min_one_batch ? SIZE_MAX : static_cast<size_t>(budget);
-        auto consumed = projection->ProjectLogRecords(records, max_out, &projected);
-        if (!consumed.ok()) {
-          fail(consumed.status());
+        auto projected = ProjectWithinBudget(bucket, *projection, std::move(records),
+                                             read->high_watermark, budget, min_one_batch);
+        if (!projected.ok()) {
+          fail(projected.status());
           continue;
         }
-        records = std::move(projected);
+        records = std::move(projected).value();
       }
       const int64_t size = static_cast<int64_t>(records.size());
       if (size > 0) min_one_batch = false;

@@ -7,6 +7,7 @@
 #include "common/result.h"
 #include "metadata/metadata_store.h"
 #include "proto/FlussApi.pb.h"
+#include "record/arrow/arrow_projection.h"
 #include "replica/replica_manager.h"
 #include "rpc/dispatcher.h"
 
@@ -53,6 +54,12 @@ class TabletService {
 
  private:
   /// One pass over every requested bucket; returns the bytes read.
+  /// Projects a bucket's stored records, reading further batches until the projected bytes
+  /// fill `budget` or the high watermark is reached.
+  Result<ByteBuffer> ProjectWithinBudget(const metadata::TableBucket& bucket,
+                                         record::arrow::ArrowProjection& projection,
+                                         ByteBuffer stored, LogOffset high_watermark,
+                                         int64_t budget, bool min_one_batch);
   int64_t ReadOnce(const proto::FetchLogRequest& req, proto::FetchLogResponse* resp,
                    bool* critical_error);
   /// One ScanKv request; errors close the session (as Fluss does).
