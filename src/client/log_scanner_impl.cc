@@ -4,6 +4,7 @@
 #include <asio/post.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "common/logging.h"
 #include "record/log_record_batch.h"
@@ -222,9 +223,15 @@ Task<void> LogScannerImpl::FetchLoop() {
     std::map<ServerId, std::vector<FetchTarget>> by_leader;
     std::map<ServerId, ServerNode> leaders;
     bool leaderless = false;
+    std::set<ServerId> has_buffered;  // leaders of buckets whose data waits to be polled
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& [bucket, state] : buckets_) {
+        if (state.buffered && !state.failed) {
+          if (auto leader = cluster->Leader(TableBucket(info_.table_id, bucket))) {
+            has_buffered.insert(leader->id);
+          }
+        }
         if (state.inflight || state.buffered || state.failed) continue;
         if (state.retry_after > now) {
           next_wake = std::min(next_wake, state.retry_after);
@@ -239,6 +246,16 @@ Task<void> LogScannerImpl::FetchLoop() {
         int32_t budget = std::max(config_.scanner_fetch_max_bytes_for_bucket, state.fetch_bytes_hint);
         by_leader[leader->id].push_back({bucket, state.fetch_offset, state.epoch, budget});
         leaders[leader->id] = *leader;
+      }
+      // A leader whose no-wait fetch just came back empty waits until its buffered buckets
+      // are polled; fetching its other buckets again now would only spin.
+      for (auto it = by_leader.begin(); it != by_leader.end();) {
+        if (has_buffered.count(it->first) > 0 && idle_until_drained_[it->first]) {
+          it = by_leader.erase(it);
+        } else {
+          if (has_buffered.count(it->first) == 0) idle_until_drained_[it->first] = false;
+          ++it;
+        }
       }
       // Buckets whose batch did not fit last time go first (the server gives the first
       // bucket of a request at least one whole batch).
@@ -264,8 +281,9 @@ Task<void> LogScannerImpl::FetchLoop() {
       leader_busy_[leader_id] = true;
       auto cancel = std::make_shared<asio::cancellation_signal>();
       cancels_[leader_id] = cancel;  // the previous fetch to this leader has finished
+      const bool no_wait = has_buffered.count(leader_id) > 0;
       SpawnBackground(context_->executor(), gate_, "log-scanner-fetch-log",
-                      Fetch(leaders[leader_id], std::move(targets)), cancel);
+                      Fetch(leaders[leader_id], std::move(targets), no_wait), cancel);
     }
     now = BatchClock::now();
     if (next_wake > now) co_await WithTimeout(waker_->notifier.Wait(), next_wake - now);
@@ -288,11 +306,13 @@ Task<void> LogScannerImpl::RefreshMetadata() {
   waker_->notifier.Notify();
 }
 
-Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> targets) {
+Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> targets,
+                                 bool no_wait) {
   proto::FetchLogRequest request;
   request.set_follower_server_id(-1);
   request.set_max_bytes(config_.scanner_fetch_max_bytes);
-  request.set_max_wait_ms(static_cast<int32_t>(config_.scanner_fetch_wait_max_time.count()));
+  request.set_max_wait_ms(
+      no_wait ? 0 : static_cast<int32_t>(config_.scanner_fetch_wait_max_time.count()));
   request.set_min_bytes(config_.scanner_fetch_min_bytes);
   auto* table = request.add_tables_req();
   table->set_table_id(info_.table_id.value());
@@ -317,6 +337,7 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
   }
 
   bool invalidate = false;
+  bool got_records = false;
   const BatchClock::time_point retry_at = BatchClock::now() + kRetryBackoff;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -400,6 +421,7 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
           fetch.records = std::move(*bucket_resp.mutable_records());
           fetch.high_watermark = bucket_resp.has_high_watermark() ? bucket_resp.high_watermark() : -1;
           completed_.push_back(std::move(fetch));
+          got_records = true;
         }
       }
     }
@@ -407,6 +429,7 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
   cv_.notify_all();
   if (invalidate) context_->InvalidateLeaders(info_.table_id);
   leader_busy_[leader.id] = false;
+  idle_until_drained_[leader.id] = no_wait && response.ok() && !got_records;
   waker_->notifier.Notify();
 }
 

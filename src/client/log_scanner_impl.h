@@ -87,7 +87,9 @@ class LogScannerImpl {
   Status CheckBucket(BucketId bucket) const;
   void Wake();
   Task<void> FetchLoop();
-  Task<void> Fetch(ServerNode leader, std::vector<FetchTarget> targets);
+  /// `no_wait`: answer at once instead of long-polling (some buckets of this leader are left
+  /// out because their data waits to be polled; they must not wait behind a long poll).
+  Task<void> Fetch(ServerNode leader, std::vector<FetchTarget> targets, bool no_wait);
   Task<void> RefreshMetadata();
   Task<Status> Stop();
   void DropBucketData(BucketId bucket);
@@ -112,6 +114,10 @@ class LogScannerImpl {
 
   // ---- network thread ----
   std::map<ServerId, bool> leader_busy_;
+  /// The last fetch to the leader was a no-wait fetch that brought nothing: fetch from it
+  /// again only once its buffered buckets are polled (and then with a long poll), not in a
+  /// busy loop.
+  std::map<ServerId, bool> idle_until_drained_;
   // Cancels the fetch in flight to each leader (at most one per leader), for Stop().
   std::map<ServerId, std::shared_ptr<asio::cancellation_signal>> cancels_;
   bool refreshing_ = false;
