@@ -214,6 +214,11 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& dir,
     table_options.filter_policy.reset(
         rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key,
                                       /*use_block_based_builder=*/false));
+    // Every upsert first reads its key's current value, and most keys of a fresh write are
+    // new: a whole-key bloom filter on the memtable answers those misses without walking
+    // the skip list.
+    db_options.memtable_whole_key_filtering = true;
+    db_options.memtable_prefix_bloom_size_ratio = 0.05;
   }
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
