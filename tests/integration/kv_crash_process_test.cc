@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "integration/server_process.h"
 #include "rpc/connection.h"
 #include "server/server_kv_test_util.h"
 #include "server/server_test_util.h"
@@ -54,75 +55,6 @@ constexpr auto kCallTimeout = 10s;
 constexpr int kBuckets = 2;
 constexpr int kLanes = 4;  // two per bucket, on disjoint keys
 constexpr int kKeys = 400;
-
-/// `strom-server local --config FILE` as a child process; SIGKILLed when destroyed.
-class KvServerProcess {
- public:
-  ~KvServerProcess() { Kill(); }
-
-  static std::unique_ptr<KvServerProcess> Start(const std::string& data_dir,
-                                                const std::string& config) {
-    int fds[2];
-    if (::pipe(fds) != 0) return nullptr;
-    pid_t pid = ::fork();
-    if (pid < 0) return nullptr;
-    if (pid == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      ::execl(STROM_SERVER_BIN, STROM_SERVER_BIN, "local", "--host", "127.0.0.1", "--port", "0",
-              "--data-dir", data_dir.c_str(), "--config", config.c_str(), "--log-level", "warn",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    std::unique_ptr<KvServerProcess> process(new KvServerProcess(pid, fds[0]));
-    if (!process->AwaitReady(60s)) return nullptr;
-    return process;
-  }
-
-  uint16_t port() const { return port_; }
-
-  void Kill() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-    out_fd_ = -1;
-  }
-
- private:
-  KvServerProcess(pid_t pid, int out_fd) : pid_(pid), out_fd_(out_fd) {}
-
-  bool AwaitReady(std::chrono::milliseconds timeout) {
-    static const std::regex kReady(R"(strom-server local ready on 127\.0\.0\.1:(\d+) .*)");
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::string buffer;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd pfd{out_fd_, POLLIN, 0};
-      if (::poll(&pfd, 1, 100) <= 0) continue;
-      char chunk[256];
-      ssize_t n = ::read(out_fd_, chunk, sizeof(chunk));
-      if (n <= 0) return false;
-      buffer.append(chunk, static_cast<size_t>(n));
-      size_t newline = buffer.find('\n');
-      if (newline == std::string::npos) continue;
-      std::smatch match;
-      std::string line = buffer.substr(0, newline);
-      if (!std::regex_match(line, match, kReady)) return false;
-      port_ = static_cast<uint16_t>(std::stoi(match[1].str()));
-      return true;
-    }
-    return false;
-  }
-
-  pid_t pid_;
-  int out_fd_;
-  uint16_t port_ = 0;
-};
 
 /// One write request of a lane: whole-row upserts and deletes, or partial updates of `score`.
 struct LaneWrite {
@@ -180,7 +112,8 @@ class KvCrashProcessTest : public ::testing::Test {
       conn_->Close();
       conn_.reset();
     }
-    server_ = KvServerProcess::Start((dir_ / "data").string(), config_);
+    server_ = testing::ServerProcess::Start(STROM_SERVER_BIN, (dir_ / "data").string(), 60s,
+                                            {"--config", config_});
     ASSERT_NE(server_, nullptr) << "strom-server did not start";
     auto conn = RunTask(io_, rpc::Connection::Connect(io_.get_executor(), "127.0.0.1",
                                                       server_->port(), rpc::ConnectionOptions()));
@@ -340,7 +273,7 @@ class KvCrashProcessTest : public ::testing::Test {
   std::map<int32_t, int32_t> bucket_of_;
   std::map<int, std::vector<int32_t>> lane_keys_;
   asio::io_context io_;
-  std::unique_ptr<KvServerProcess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<rpc::Connection> conn_;
 };
 

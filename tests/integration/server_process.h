@@ -15,6 +15,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace strom::testing {
 
@@ -25,21 +26,22 @@ namespace strom::testing {
 /// Not thread-safe; owned by one test.
 class ServerProcess {
  public:
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-  }
+  ~ServerProcess() { Kill(); }
 
-  /// Starts `binary local` on 127.0.0.1, port 0, with `data_dir`; null when it does not
-  /// report ready within `timeout`.
+  /// Starts `binary local` on 127.0.0.1, port 0, with `data_dir` (and `extra_args`, e.g.
+  /// `--config FILE`); null when it does not report ready within `timeout`.
   static std::unique_ptr<ServerProcess> Start(const std::string& binary,
                                               const std::string& data_dir,
                                               std::chrono::milliseconds timeout =
-                                                  std::chrono::seconds(20)) {
+                                                  std::chrono::seconds(20),
+                                              const std::vector<std::string>& extra_args = {}) {
+    std::vector<std::string> args = {binary,      "local",    "--host", "127.0.0.1",
+                                     "--port",    "0",        "--data-dir", data_dir,
+                                     "--log-level", "warn"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
     int fds[2];
     if (::pipe(fds) != 0) return nullptr;
     pid_t pid = ::fork();
@@ -48,8 +50,7 @@ class ServerProcess {
       ::dup2(fds[1], STDOUT_FILENO);
       ::close(fds[0]);
       ::close(fds[1]);
-      ::execl(binary.c_str(), binary.c_str(), "local", "--host", "127.0.0.1", "--port", "0",
-              "--data-dir", data_dir.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
+      ::execv(binary.c_str(), argv.data());
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -60,6 +61,18 @@ class ServerProcess {
 
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  /// SIGKILLs and reaps the server now (a crash); idempotent.
+  void Kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+    out_fd_ = -1;
+  }
 
  private:
   ServerProcess(pid_t pid, int out_fd) : pid_(pid), out_fd_(out_fd) {}
