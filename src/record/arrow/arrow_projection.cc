@@ -1,5 +1,7 @@
 #include "record/arrow/arrow_projection.h"
 
+#include <cstring>
+
 #include <flatbuffers/flatbuffers.h>
 #include <fmt/format.h>
 
@@ -73,6 +75,18 @@ Status ArrowProjection::Plan(ByteView message, ProjectedMessage* out) {
                       node_count, buffer_count, total_nodes_, total_buffers_);
   }
 
+  // The verifier only guarantees 4-byte alignment for vectors of structs, and FieldNode and
+  // Buffer need 8: copy them out (a few hundred bytes) rather than read them in place.
+  std::vector<fb::FieldNode> node_list(node_count);
+  std::vector<fb::Buffer> buffer_list(buffer_count);
+  if (node_count > 0) {
+    std::memcpy(static_cast<void*>(node_list.data()), nodes->Data(),
+                node_count * sizeof(fb::FieldNode));
+  }
+  if (buffer_count > 0) {
+    std::memcpy(static_cast<void*>(buffer_list.data()), buffers->Data(),
+                buffer_count * sizeof(fb::Buffer));
+  }
   const int64_t body_length = static_cast<int64_t>(parsed.body.size());
   const size_t body_start = parsed.total_size - parsed.body.size();
   std::vector<fb::FieldNode> new_nodes;
@@ -81,15 +95,15 @@ Status ArrowProjection::Plan(ByteView message, ProjectedMessage* out) {
   int64_t new_offset = 0;
   for (size_t s = 0; s < selected_.size(); ++s) {
     for (int n = node_ranges_[s].first; n < node_ranges_[s].second; ++n) {
-      const fb::FieldNode* node = nodes->Get(static_cast<flatbuffers::uoffset_t>(n));
+      const fb::FieldNode* node = &node_list[static_cast<size_t>(n)];
       new_nodes.emplace_back(node->length(), node->null_count());
     }
     for (int b = buffer_ranges_[s].first; b < buffer_ranges_[s].second; ++b) {
-      const fb::Buffer* buffer = buffers->Get(static_cast<flatbuffers::uoffset_t>(b));
+      const fb::Buffer* buffer = &buffer_list[static_cast<size_t>(b)];
       // The padded size runs to the next buffer (or the end of the body).
       int64_t offset = buffer->offset();
       int64_t next = b + 1 < total_buffers_
-                         ? buffers->Get(static_cast<flatbuffers::uoffset_t>(b + 1))->offset()
+                         ? buffer_list[static_cast<size_t>(b + 1)].offset()
                          : body_length;
       if (offset < 0 || next < offset || next > body_length || buffer->length() < 0 ||
           buffer->length() > next - offset) {
