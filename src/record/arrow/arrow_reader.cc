@@ -1,5 +1,6 @@
 #include "record/arrow/arrow_reader.h"
 
+#include <cstring>
 #include <limits>
 
 #include "record/arrow/ipc_internal.h"
@@ -9,6 +10,15 @@ namespace strom::record::arrow {
 using internal::PadTo8;
 
 namespace {
+
+// The flatbuffer verifier allows vectors of structs at 4-byte alignment while FieldNode and
+// Buffer need 8: read them by copy, never in place.
+template <typename T>
+T LoadStruct(const flatbuffers::Vector<const T*>* vec, size_t index) {
+  T value;
+  std::memcpy(static_cast<void*>(&value), vec->Data() + index * sizeof(T), sizeof(T));
+  return value;
+}
 
 constexpr int64_t kMaxLength = std::numeric_limits<int32_t>::max();
 
@@ -194,8 +204,8 @@ Status CheckOffsets(ByteView offsets, int64_t count, int64_t limit, const DataTy
 
 Result<ArrowColumnView> ArrowBatchReader::ReadColumn(const DataType& type, NodeCursor* cursor) {
   // Counts were checked against the row type before, so the cursors stay in range.
-  const fb::FieldNode* node =
-      cursor->nodes->Get(static_cast<flatbuffers::uoffset_t>(cursor->next_node++));
+  const fb::FieldNode node_value = LoadStruct(cursor->nodes, cursor->next_node++);
+  const fb::FieldNode* node = &node_value;
   ArrowColumnView view;
   view.type_ = &type;
   view.layout_ = LayoutOf(type);
@@ -261,8 +271,8 @@ Result<ArrowColumnView> ArrowBatchReader::ReadColumn(const DataType& type, NodeC
     }
     case ArrowLayout::kMap: {
       ByteView offsets = buffers_[cursor->next_buffer++];
-      const fb::FieldNode* entries =
-          cursor->nodes->Get(static_cast<flatbuffers::uoffset_t>(cursor->next_node++));
+      const fb::FieldNode entries_value = LoadStruct(cursor->nodes, cursor->next_node++);
+      const fb::FieldNode* entries = &entries_value;
       ++cursor->next_buffer;  // the entries struct's validity: entries are never null
       STROM_ASSIGN_OR_RETURN(ArrowColumnView keys, ReadColumn(type.key(), cursor));
       STROM_ASSIGN_OR_RETURN(ArrowColumnView values, ReadColumn(type.value(), cursor));
@@ -356,7 +366,8 @@ Result<DecodedArrowBatch> ArrowBatchReader::Read(ByteView data, const DataType& 
   buffers_.clear();
   buffers_.reserve(buffer_count);
   for (size_t i = 0; i < buffer_count; ++i) {
-    const fb::Buffer* b = buffers->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const fb::Buffer b_value = LoadStruct(buffers, i);
+    const fb::Buffer* b = &b_value;
     int64_t offset = b->offset();
     int64_t length = b->length();
     if (offset < 0 || length < 0 || static_cast<uint64_t>(offset) > body.size() ||
