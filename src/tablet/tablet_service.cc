@@ -23,6 +23,19 @@ void SetError(const Status& status, PbBucket* out) {
   if (!wire.message().empty()) out->set_error_message(wire.message());
 }
 
+/// Echoes a request bucket's id (and partition) into its response bucket and returns the
+/// TableBucket it names.
+template <typename PbReqBucket, typename PbRespBucket>
+TableBucket EchoBucket(int64_t table_id, const PbReqBucket& req, PbRespBucket* out) {
+  out->set_bucket_id(req.bucket_id());
+  std::optional<PartitionId> partition;
+  if (req.has_partition_id()) {
+    partition = PartitionId(req.partition_id());
+    out->set_partition_id(req.partition_id());
+  }
+  return TableBucket{TableId(table_id), partition, BucketId(req.bucket_id())};
+}
+
 bool IsNonCriticalFetchError(ErrorCode code) {
   return code == ErrorCode::kNotLeaderOrFollower || code == ErrorCode::kUnknownTableOrBucket;
 }
@@ -79,13 +92,7 @@ Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::Produce
   proto::ProduceLogResponse resp;
   for (proto::PbProduceLogReqForBucket& bucket_req : *req.mutable_buckets_req()) {
     proto::PbProduceLogRespForBucket* out = resp.add_buckets_resp();
-    out->set_bucket_id(bucket_req.bucket_id());
-    std::optional<PartitionId> partition;
-    if (bucket_req.has_partition_id()) {
-      partition = PartitionId(bucket_req.partition_id());
-      out->set_partition_id(bucket_req.partition_id());
-    }
-    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
     std::string* records = bucket_req.mutable_records();
     Result<LogOffset> base =
         replicas_.AppendToLeader(bucket, std::span<char>(records->data(), records->size()));
@@ -175,13 +182,7 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
     bool projection_planned = false;
     for (const proto::PbFetchLogReqForBucket& bucket_req : table_req.buckets_req()) {
       proto::PbFetchLogRespForBucket* out = table_resp->add_buckets_resp();
-      out->set_bucket_id(bucket_req.bucket_id());
-      std::optional<PartitionId> partition;
-      if (bucket_req.has_partition_id()) {
-        partition = PartitionId(bucket_req.partition_id());
-        out->set_partition_id(bucket_req.partition_id());
-      }
-      TableBucket bucket{TableId(table_req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+      TableBucket bucket = EchoBucket(table_req.table_id(), bucket_req, out);
       auto fail = [&](const Status& s) {
         SetError(s, out);
         if (!IsNonCriticalFetchError(s.code())) *critical_error = true;
@@ -372,13 +373,7 @@ Task<Result<proto::GetTableStatsResponse>> TabletService::GetTableStats(
   proto::GetTableStatsResponse resp;
   for (const proto::PbTableStatsReqForBucket& bucket_req : req.buckets_req()) {
     proto::PbTableStatsRespForBucket* out = resp.add_buckets_resp();
-    out->set_bucket_id(bucket_req.bucket_id());
-    std::optional<PartitionId> partition;
-    if (bucket_req.has_partition_id()) {
-      partition = PartitionId(bucket_req.partition_id());
-      out->set_partition_id(bucket_req.partition_id());
-    }
-    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
     replica::Replica* replica = replicas_.Find(bucket);
     if (replica == nullptr) {
       SetError(MakeError(ErrorCode::kUnknownTableOrBucket,
@@ -424,13 +419,7 @@ Task<Result<proto::PutKvResponse>> TabletService::PutKv(proto::PutKvRequest req)
   proto::PutKvResponse resp;
   for (const proto::PbPutKvReqForBucket& bucket_req : req.buckets_req()) {
     proto::PbPutKvRespForBucket* out = resp.add_buckets_resp();
-    out->set_bucket_id(bucket_req.bucket_id());
-    std::optional<PartitionId> partition;
-    if (bucket_req.has_partition_id()) {
-      partition = PartitionId(bucket_req.partition_id());
-      out->set_partition_id(bucket_req.partition_id());
-    }
-    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
     auto put = replicas_.PutKv(bucket, bucket_req.records(), params);
     if (!put.ok()) {
       SetError(put.status(), out);
@@ -446,13 +435,7 @@ Task<Result<proto::LookupResponse>> TabletService::Lookup(proto::LookupRequest r
   proto::LookupResponse resp;
   for (const proto::PbLookupReqForBucket& bucket_req : req.buckets_req()) {
     proto::PbLookupRespForBucket* out = resp.add_buckets_resp();
-    out->set_bucket_id(bucket_req.bucket_id());
-    std::optional<PartitionId> partition;
-    if (bucket_req.has_partition_id()) {
-      partition = PartitionId(bucket_req.partition_id());
-      out->set_partition_id(bucket_req.partition_id());
-    }
-    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
     auto replica = replicas_.FindKv(bucket);
     if (!replica.ok()) {
       SetError(replica.status(), out);
@@ -484,13 +467,7 @@ Task<Result<proto::PrefixLookupResponse>> TabletService::PrefixLookup(
   proto::PrefixLookupResponse resp;
   for (const proto::PbPrefixLookupReqForBucket& bucket_req : req.buckets_req()) {
     proto::PbPrefixLookupRespForBucket* out = resp.add_buckets_resp();
-    out->set_bucket_id(bucket_req.bucket_id());
-    std::optional<PartitionId> partition;
-    if (bucket_req.has_partition_id()) {
-      partition = PartitionId(bucket_req.partition_id());
-      out->set_partition_id(bucket_req.partition_id());
-    }
-    TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())};
+    TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
     auto replica = replicas_.FindKv(bucket);
     if (!replica.ok()) {
       SetError(replica.status(), out);
