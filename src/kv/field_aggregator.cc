@@ -7,6 +7,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "kv/roaring64_bitmap.h"
 #include "kv/roaring_bitmap.h"
 
 namespace strom::kv {
@@ -286,6 +287,23 @@ class Rbm32Agg final : public FieldAggregator {
   }
 };
 
+// Java's Roaring64Bitmap bytes (roaring64_bitmap.h). Bad bytes fail the write with what
+// Fluss answers (its aggregator throws a RuntimeException: UNKNOWN_SERVER_ERROR), not with
+// CORRUPT_RECORD, which clients retry until their delivery timeout.
+class Rbm64Agg final : public FieldAggregator {
+ public:
+  Result<Datum> Agg(const Datum& acc, const Datum& in) const override {
+    Datum out;
+    if (NullShortcut(acc, in, &out)) return out;
+    auto merged = RoaringBitmap64Union(acc.as<std::string>(), in.as<std::string>());
+    if (!merged.ok()) {
+      return MakeError(ErrorCode::kUnknownServerError, "Unable to se/deserialize roaring bitmap: {}",
+                       merged.status().message());
+    }
+    return Datum(std::move(merged).value());
+  }
+};
+
 }  // namespace
 
 Result<std::unique_ptr<FieldAggregator>> FieldAggregator::Create(
@@ -339,11 +357,8 @@ Result<std::unique_ptr<FieldAggregator>> FieldAggregator::Create(
       if (root != TypeRoot::kBytes) return unsupported();
       return std::unique_ptr<FieldAggregator>(new Rbm32Agg());
     case AggFunctionType::kRbm64:
-      // Java's Roaring64Bitmap.serialize writes an unspecified dump of its internal ART tree
-      // (see src/kv/README.md); Strom cannot yet read or write it, so such tables are refused
-      // rather than merged wrongly.
-      return MakeError(ErrorCode::kInvalidConfig,
-                       "aggregation function rbm64 is not supported by this server");
+      if (root != TypeRoot::kBytes) return unsupported();
+      return std::unique_ptr<FieldAggregator>(new Rbm64Agg());
   }
   return unsupported();
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kv/roaring64_bitmap.h"
 #include "kv/roaring_bitmap.h"
 
 namespace strom::kv {
@@ -143,7 +144,25 @@ TEST(FieldAggregatorTest, Rbm32UnionsPortableBitmaps) {
   auto agg = FieldAggregator::Create(AggFunction{AggFunctionType::kRbm32, {}}, DataType::Bytes());
   EXPECT_EQ((*agg)->Agg(Datum("garbage"), Datum(RoaringBitmap32Serialize(a))).status().code(),
             ErrorCode::kCorruptRecord);
-  EXPECT_EQ(FieldAggregator::Create(AggFunction{AggFunctionType::kRbm64, {}}, DataType::Bytes())
+}
+
+TEST(FieldAggregatorTest, Rbm64UnionsJavaRoaring64Bitmaps) {
+  std::vector<uint64_t> a = {1, 2, 3, uint64_t{1} << 40, ~uint64_t{0}};
+  std::vector<uint64_t> b = {3, 70000, uint64_t{1} << 63};
+  Datum out = Agg(AggFunctionType::kRbm64, DataType::Bytes(),
+                  Datum(RoaringBitmap64Serialize(a)), Datum(RoaringBitmap64Serialize(b)));
+  EXPECT_EQ(*RoaringBitmap64Values(out.as<std::string>()),
+            (std::vector<uint64_t>{1, 2, 3, 70000, uint64_t{1} << 40, uint64_t{1} << 63,
+                                   ~uint64_t{0}}));
+  // A null side keeps the other as it came (no parsing), as Fluss's aggregator does.
+  EXPECT_EQ(Agg(AggFunctionType::kRbm64, DataType::Bytes(), Datum(), Datum("raw")),
+            Datum("raw"));
+  auto agg = FieldAggregator::Create(AggFunction{AggFunctionType::kRbm64, {}}, DataType::Bytes());
+  ASSERT_TRUE(agg.ok());
+  auto bad = (*agg)->Agg(Datum("garbage"), Datum(RoaringBitmap64Serialize(a)));
+  EXPECT_EQ(bad.status().code(), ErrorCode::kUnknownServerError);
+  EXPECT_NE(bad.status().message().find("roaring bitmap"), std::string::npos);
+  EXPECT_EQ(FieldAggregator::Create(AggFunction{AggFunctionType::kRbm64, {}}, DataType::BigInt())
                 .status()
                 .code(),
             ErrorCode::kInvalidConfig);

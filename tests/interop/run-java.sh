@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Java interop driver (released Apache Fluss Java client 0.9.1) against a server.
 #   tests/interop/run-java.sh BOOTSTRAP [SCENARIO [options]]     (default scenario: log-table)
-# Scenarios pk-table, pk-write and pk-verify run the primary-key driver (PkInterop).
+# Scenarios pk-table, pk-write and pk-verify run the primary-key driver (PkInterop);
+# rbm64-golden, rbm64-table and lookup-insert run PkExtrasInterop.
 # BOOTSTRAP defaults to $STROM_BOOTSTRAP, then 127.0.0.1:9123. Builds the driver on first use
 # (Maven, offline when the local repository already has everything) into build/interop/java.
 # Exit code and the one-line JSON summary come from the driver (exit 0 only if all matched).
@@ -28,7 +29,10 @@ if [ ! -f "$JAR" ] || [ -n "$(find "$HERE/java/src" "$HERE/java/pom.xml" -newer 
 fi
 
 MAIN=strom.interop.StromInterop
-case "$SCENARIO" in pk-*) MAIN=strom.interop.PkInterop ;; esac
+case "$SCENARIO" in
+  pk-*) MAIN=strom.interop.PkInterop ;;
+  rbm64-*|lookup-insert) MAIN=strom.interop.PkExtrasInterop ;;
+esac
 
 # JDK 17: the client's (shaded) Arrow needs java.nio opened, as fluss-dist does for the server.
 exec java -XX:+IgnoreUnrecognizedVMOptions \
