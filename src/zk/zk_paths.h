@@ -47,6 +47,11 @@ class ZkPaths {
   std::string TableAssignment(TableId id) const {
     return TableAssignments() + "/" + std::to_string(id.value());
   }
+  /// `/tabletservers/tables/{tableId}/buckets/{bucket}/leader_isr`: the bucket's leader and
+  /// ISR as the coordinator last decided them.
+  std::string BucketLeaderAndIsr(TableId id, BucketId bucket) const {
+    return TableAssignment(id) + "/buckets/" + std::to_string(bucket.value()) + "/leader_isr";
+  }
 
   // /coordinators/...
   /// The active coordinator's ephemeral node (Fluss 0.9.1 `CoordinatorZNode`).
