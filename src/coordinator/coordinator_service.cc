@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/logging.h"
+#include "coordinator/table_assignment_utils.h"
 #include "metadata/table_path.h"
 #include "record/table_descriptor.h"
 
@@ -57,16 +58,21 @@ void CoordinatorService::Register(rpc::Dispatcher& d) {
       [this](rpc::RequestContext, proto::CreateDatabaseRequest r) { return CreateDatabase(std::move(r)); });
   d.Handle<ApiKey::kDropDatabase>(
       [this](rpc::RequestContext, proto::DropDatabaseRequest r) { return DropDatabase(std::move(r)); });
+  d.Handle<ApiKey::kCreateTable>(
+      [this](rpc::RequestContext, proto::CreateTableRequest r) { return CreateTable(std::move(r)); });
+  d.Handle<ApiKey::kDropTable>(
+      [this](rpc::RequestContext, proto::DropTableRequest r) { return DropTable(std::move(r)); });
+  RegisterReadOnly(d);
+}
+
+void CoordinatorService::RegisterReadOnly(rpc::Dispatcher& d) {
+  using proto::ApiKey;
   d.Handle<ApiKey::kListDatabases>(
       [this](rpc::RequestContext, proto::ListDatabasesRequest r) { return ListDatabases(std::move(r)); });
   d.Handle<ApiKey::kDatabaseExists>(
       [this](rpc::RequestContext, proto::DatabaseExistsRequest r) { return DatabaseExists(std::move(r)); });
   d.Handle<ApiKey::kGetDatabaseInfo>(
       [this](rpc::RequestContext, proto::GetDatabaseInfoRequest r) { return GetDatabaseInfo(std::move(r)); });
-  d.Handle<ApiKey::kCreateTable>(
-      [this](rpc::RequestContext, proto::CreateTableRequest r) { return CreateTable(std::move(r)); });
-  d.Handle<ApiKey::kDropTable>(
-      [this](rpc::RequestContext, proto::DropTableRequest r) { return DropTable(std::move(r)); });
   d.Handle<ApiKey::kGetTableInfo>(
       [this](rpc::RequestContext, proto::GetTableInfoRequest r) { return GetTableInfo(std::move(r)); });
   d.Handle<ApiKey::kListTables>(
@@ -98,6 +104,7 @@ void CoordinatorService::Register(rpc::Dispatcher& d) {
 
 Task<Result<proto::CreateDatabaseResponse>> CoordinatorService::CreateDatabase(
     proto::CreateDatabaseRequest req) {
+  if (view_ != nullptr) STROM_CO_RETURN_IF_ERROR(view_->CheckActive());
   STROM_CO_RETURN_IF_ERROR(metadata::ValidateDatabaseName(req.database_name()));
   record::DatabaseDescriptor descriptor;
   if (req.has_database_json()) {
@@ -116,6 +123,7 @@ Task<Result<proto::CreateDatabaseResponse>> CoordinatorService::CreateDatabase(
 
 Task<Result<proto::DropDatabaseResponse>> CoordinatorService::DropDatabase(
     proto::DropDatabaseRequest req) {
+  if (view_ != nullptr) STROM_CO_RETURN_IF_ERROR(view_->CheckActive());
   const std::string& name = req.database_name();
   STROM_CO_ASSIGN_OR_RETURN(auto db, co_await store_.GetDatabase(name));
   if (!db) {
@@ -187,26 +195,19 @@ Task<Result<proto::GetDatabaseInfoResponse>> CoordinatorService::GetDatabaseInfo
 
 Result<metadata::TableAssignment> CoordinatorService::GenerateAssignment(
     int32_t buckets, int32_t replication) const {
-  if (tablet_servers_.empty()) {
+  std::vector<metadata::ServerNode> nodes = view_ != nullptr ? view_->TabletServers()
+                                                             : tablet_servers_;
+  if (nodes.empty()) {
     return Status(ErrorCode::kInvalidReplicationFactor, "No tablet server is available.");
   }
-  if (replication > static_cast<int32_t>(tablet_servers_.size())) {
-    return MakeError(ErrorCode::kInvalidReplicationFactor,
-                     "Replication factor: {} larger than available tablet servers: {}.",
-                     replication, tablet_servers_.size());
-  }
-  metadata::TableAssignment assignment;
-  const int32_t n = static_cast<int32_t>(tablet_servers_.size());
-  for (int32_t b = 0; b < buckets; ++b) {
-    std::vector<ServerId> replicas;
-    for (int32_t r = 0; r < replication; ++r) replicas.push_back(tablet_servers_[(b + r) % n].id);
-    assignment.buckets[BucketId(b)] = std::move(replicas);
-  }
-  return assignment;
+  std::vector<PlacementServer> servers;
+  for (const metadata::ServerNode& node : nodes) servers.push_back({node.id, node.rack});
+  return coordinator::GenerateAssignment(buckets, replication, std::move(servers));
 }
 
 Task<Result<proto::CreateTableResponse>> CoordinatorService::CreateTable(
     proto::CreateTableRequest req) {
+  if (view_ != nullptr) STROM_CO_RETURN_IF_ERROR(view_->CheckActive());
   TablePath path = ToTablePath(req.table_path());
   STROM_CO_RETURN_IF_ERROR(metadata::ValidateTablePath(path));
   auto parsed = record::TableDescriptor::FromJson(req.table_json());
@@ -277,6 +278,7 @@ Task<Status> CoordinatorService::DropTableAndBuckets(TablePath path, TableId tab
 }
 
 Task<Result<proto::DropTableResponse>> CoordinatorService::DropTable(proto::DropTableRequest req) {
+  if (view_ != nullptr) STROM_CO_RETURN_IF_ERROR(view_->CheckActive());
   TablePath path = ToTablePath(req.table_path());
   STROM_CO_ASSIGN_OR_RETURN(auto reg, co_await store_.GetTable(path));
   if (!reg) {
@@ -354,9 +356,18 @@ Task<Result<proto::GetTableSchemaResponse>> CoordinatorService::GetTableSchema(
 
 Task<Result<proto::MetadataResponse>> CoordinatorService::GetMetadata(proto::MetadataRequest req) {
   proto::MetadataResponse resp;
-  FillServerNode(coordinator_, resp.mutable_coordinator_server());
-  for (const metadata::ServerNode& node : tablet_servers_) {
-    FillServerNode(node, resp.add_tablet_servers());
+  if (view_ != nullptr) {
+    if (auto coordinator = view_->CoordinatorNode()) {
+      FillServerNode(*coordinator, resp.mutable_coordinator_server());
+    }
+    for (const metadata::ServerNode& node : view_->TabletServers()) {
+      FillServerNode(node, resp.add_tablet_servers());
+    }
+  } else {
+    FillServerNode(coordinator_, resp.mutable_coordinator_server());
+    for (const metadata::ServerNode& node : tablet_servers_) {
+      FillServerNode(node, resp.add_tablet_servers());
+    }
   }
   for (const proto::PbTablePath& pb_path : req.table_path()) {
     STROM_CO_ASSIGN_OR_RETURN(metadata::TableInfo info, co_await RequireTable(ToTablePath(pb_path)));
@@ -372,7 +383,12 @@ Task<Result<proto::MetadataResponse>> CoordinatorService::GetMetadata(proto::Met
       for (const auto& [bucket, replicas] : assignment->buckets) {
         proto::PbBucketMetadata* b = table->add_bucket_metadata();
         b->set_bucket_id(bucket.value());
-        if (!replicas.empty()) {
+        if (view_ != nullptr) {
+          // The elected leader; none while the bucket is offline or not yet known here.
+          auto leader = view_->Leader(metadata::TableBucket{info.table_id, std::nullopt, bucket});
+          if (leader && leader->leader) b->set_leader_id(leader->leader->value());
+          if (leader) b->set_leader_epoch(leader->leader_epoch.value());
+        } else if (!replicas.empty()) {
           b->set_leader_id(replicas.front().value());
           b->set_leader_epoch(0);
         }

@@ -6,6 +6,7 @@
 #include "common/async.h"
 #include "common/result.h"
 #include "coordinator/bucket_host.h"
+#include "coordinator/cluster_view.h"
 #include "coordinator/table_validation.h"
 #include "metadata/metadata_store.h"
 #include "metadata/server_node.h"
@@ -38,11 +39,20 @@ class CoordinatorService {
   /// The nodes Metadata responses list: one coordinator and at least one tablet server.
   void SetCluster(metadata::ServerNode coordinator, std::vector<metadata::ServerNode> tablets);
 
+  /// In a distributed cluster: where Metadata answers take the coordinator, the live tablet
+  /// servers and the bucket leaders from (instead of SetCluster's fixed nodes and the first
+  /// replica of each bucket), where CreateTable takes the servers to place replicas on, and
+  /// whether DDL is allowed here (a standby coordinator refuses it). Borrowed; outlives this.
+  void SetClusterView(const ClusterView* view) { view_ = view; }
+
   /// Creates the default database when the cluster has none.
   Task<Status> Start();
 
   /// Registers every handler of this service.
   void Register(rpc::Dispatcher& dispatcher);
+  /// Registers only the read-only admin and metadata handlers (what a tablet server answers
+  /// in Fluss, `RpcServiceBase`).
+  void RegisterReadOnly(rpc::Dispatcher& dispatcher);
 
   Task<Result<proto::CreateDatabaseResponse>> CreateDatabase(proto::CreateDatabaseRequest req);
   Task<Result<proto::DropDatabaseResponse>> DropDatabase(proto::DropDatabaseRequest req);
@@ -77,6 +87,7 @@ class CoordinatorService {
   std::function<TimestampMs()> clock_;
   metadata::ServerNode coordinator_;
   std::vector<metadata::ServerNode> tablet_servers_;
+  const ClusterView* view_ = nullptr;
 };
 
 }  // namespace strom::coordinator

@@ -1,0 +1,897 @@
+#include "coordinator/cluster_controller.h"
+
+#include <asio/steady_timer.hpp>
+#include <charconv>
+#include <variant>
+
+#include "common/logging.h"
+#include "rpc/connection_pool.h"
+#include "zk/registration.h"
+
+namespace strom::coordinator {
+namespace {
+
+constexpr std::string_view kLog = "coordinator";
+
+using metadata::TableBucket;
+using replica::LeaderAndIsr;
+
+bool Contains(const std::vector<ServerId>& ids, ServerId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+std::string IdList(const std::vector<ServerId>& ids) {
+  std::string out = "[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ",";
+    out += std::to_string(ids[i].value());
+  }
+  return out + "]";
+}
+
+void FillBucket(const TableBucket& bucket, proto::PbTableBucket* pb) {
+  pb->set_table_id(bucket.table_id.value());
+  if (bucket.partition_id) pb->set_partition_id(bucket.partition_id->value());
+  pb->set_bucket_id(bucket.bucket.value());
+}
+
+void FillNode(const metadata::ServerNode& node, proto::PbServerNode* pb) {
+  pb->set_node_id(node.id.value());
+  pb->set_host(node.host);
+  pb->set_port(node.port);
+  if (node.rack) pb->set_rack(*node.rack);
+}
+
+}  // namespace
+
+Result<std::pair<std::string, uint16_t>> FirstListenerEndpoint(std::string_view listeners) {
+  std::string_view first = listeners.substr(0, listeners.find(','));
+  size_t scheme = first.find("://");
+  std::string_view address = scheme == std::string_view::npos ? first : first.substr(scheme + 3);
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) {
+    return MakeError(ErrorCode::kInvalidConfig, "listener '{}' has no port", first);
+  }
+  std::string host(address.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string_view port_text = address.substr(colon + 1);
+  uint32_t port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return MakeError(ErrorCode::kInvalidConfig, "listener '{}' has a bad port", first);
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+// ---------------------------------------------------------------------------------------
+// One event at a time.
+
+/// A FIFO lock for coroutines on one executor: Lock() resolves once every earlier holder has
+/// released it. The coordinator's events take it for their whole run.
+class ClusterController::EventQueue {
+ public:
+  explicit EventQueue(Executor executor) : executor_(std::move(executor)) {}
+
+  class Held {
+   public:
+    explicit Held(EventQueue* queue) : queue_(queue) {}
+    Held(Held&& other) noexcept : queue_(std::exchange(other.queue_, nullptr)) {}
+    Held& operator=(Held&&) = delete;
+    ~Held() {
+      if (queue_ != nullptr) queue_->Release();
+    }
+
+   private:
+    EventQueue* queue_;
+  };
+
+  Task<Held> Lock() {
+    if (!busy_) {
+      busy_ = true;
+      co_return Held(this);
+    }
+    auto waiter = std::make_shared<Waiter>(executor_);
+    waiters_.push_back(waiter);
+    while (!waiter->granted) co_await waiter->timer.async_wait(kAwaitTuple);
+    co_return Held(this);
+  }
+
+ private:
+  struct Waiter {
+    explicit Waiter(Executor executor)
+        : timer(std::move(executor), asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool granted = false;
+  };
+
+  void Release() {
+    if (waiters_.empty()) {
+      busy_ = false;
+      return;
+    }
+    std::shared_ptr<Waiter> next = waiters_.front();
+    waiters_.pop_front();
+    next->granted = true;  // busy_ stays set: ownership passes on
+    next->timer.cancel();
+  }
+
+  Executor executor_;
+  bool busy_ = false;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Channels to tablet servers.
+
+/// The ordered request queue to one tablet server (Fluss `CoordinatorChannelManager`'s
+/// per-server sender). Owned by the controller's map and by its loop.
+class ClusterController::Channel {
+ public:
+  using Request = std::variant<proto::NotifyLeaderAndIsrRequest, proto::StopReplicaRequest,
+                               proto::UpdateMetadataRequest>;
+  Channel(Executor executor, ServerId id, std::string host, uint16_t port)
+      : id(id), host(std::move(host)), port(port), wake(std::move(executor)) {}
+
+  void Enqueue(Request request) {
+    queue.push_back(std::move(request));
+    wake.Notify();
+  }
+  void Close() {
+    closed = true;
+    wake.Notify();
+  }
+
+  ServerId id;
+  std::string host;
+  uint16_t port;
+  Notifier wake;
+  std::deque<Request> queue;
+  bool closed = false;
+};
+
+// ---------------------------------------------------------------------------------------
+
+ClusterController::ClusterController(Executor executor, zk::ZkClient& zk, zk::ZkPaths paths,
+                                     metadata::MetadataStore& store, metadata::ServerNode self,
+                                     ClusterControllerOptions options)
+    : executor_(executor),
+      zk_(zk),
+      paths_(paths),
+      lai_store_(zk, paths),
+      store_(store),
+      self_(std::move(self)),
+      options_(std::move(options)),
+      pool_(std::make_unique<rpc::ConnectionPool>(executor, options_.connection)),
+      events_(std::make_unique<EventQueue>(executor)) {}
+
+ClusterController::~ClusterController() = default;
+
+void ClusterController::Register(rpc::Dispatcher& d) {
+  using proto::ApiKey;
+  d.Handle<ApiKey::kAdjustIsr>(
+      [this](rpc::RequestContext, proto::AdjustIsrRequest r) { return AdjustIsr(std::move(r)); });
+  d.Handle<ApiKey::kControlledShutdown>(
+      [this](rpc::RequestContext, proto::ControlledShutdownRequest r) {
+        return ControlledShutdown(std::move(r));
+      });
+}
+
+void ClusterController::OnElected(CoordinatorEpoch epoch) {
+  if (stopped_) return;
+  uint64_t generation = ++generation_;
+  STROM_LOG_INFO(kLog, "elected active coordinator with epoch {}", epoch);
+  SpawnBackground(executor_, gate_, "coordinator-activate", Activate(epoch, generation));
+}
+
+void ClusterController::OnLost() {
+  ++generation_;
+  if (active_) STROM_LOG_WARN(kLog, "lost coordinator leadership (epoch {})", epoch_);
+  active_ = false;
+  live_.clear();
+  shutting_down_.clear();
+  tables_.clear();
+  CloseAllChannels();
+}
+
+Task<void> ClusterController::Stop() {
+  stopped_ = true;
+  OnLost();
+  co_await pool_->Close();
+  co_await gate_.Close();
+}
+
+// ---------------------------------------------------------------------------------------
+// Activation: read the cluster back from ZooKeeper.
+
+Task<void> ClusterController::Activate(CoordinatorEpoch epoch, uint64_t generation) {
+  auto held = co_await events_->Lock();
+  while (generation == generation_ && !stopped_) {
+    epoch_ = epoch;
+    live_.clear();
+    tables_.clear();
+    shutting_down_.clear();
+    CloseAllChannels();
+    auto servers = co_await ReadServersAndWatch(generation);
+    Status loaded = servers.ok() ? co_await LoadState() : servers.status();
+    if (generation != generation_) co_return;
+    if (!loaded.ok()) {
+      STROM_LOG_WARN(kLog, "cannot load the cluster state, retrying: {}", loaded.ToString());
+      asio::steady_timer timer(executor_, std::chrono::seconds(1));
+      co_await timer.async_wait(kAwaitTuple);
+      continue;
+    }
+    live_ = std::move(servers).value();
+    for (const auto& [id, server] : live_) OpenChannel(server);
+
+    // Buckets without a leader_isr node get their first one; buckets whose leader is gone
+    // get a new one from their ISR.
+    RequestBatch batch;
+    std::vector<std::pair<TableBucket, LeaderAndIsr>> updates;
+    for (auto& [table_id, table] : tables_) {
+      for (const auto& [bucket, replicas] : table.assignment.buckets) {
+        TableBucket tb{table_id, std::nullopt, bucket};
+        auto it = table.buckets.find(bucket);
+        if (it == table.buckets.end()) {
+          std::vector<ServerId> isr;
+          for (ServerId r : replicas) {
+            if (Eligible(r)) isr.push_back(r);
+          }
+          LeaderAndIsr lai{isr.empty() ? ServerId(-1) : isr.front(), LeaderEpoch(0), isr, epoch_,
+                           BucketEpoch(0)};
+          if (isr.empty()) lai.isr = replicas;
+          Status created = co_await lai_store_.Create(tb, lai);
+          if (created.ok()) table.buckets[bucket] = BucketState{lai, 0};
+          continue;
+        }
+        const LeaderAndIsr& cur = it->second.lai;
+        if (cur.leader.value() >= 0 && Eligible(cur.leader)) continue;
+        std::vector<ServerId> isr = cur.isr;
+        if (cur.leader.value() >= 0 && isr.size() > 1) {
+          std::erase(isr, cur.leader);
+        }
+        std::optional<ServerId> leader = ElectLeader(replicas, isr);
+        if (!leader && cur.leader.value() < 0) continue;  // stays offline
+        LeaderAndIsr next{leader.value_or(ServerId(-1)), LeaderEpoch(cur.leader_epoch.value() + 1),
+                          isr, epoch_, BucketEpoch(cur.bucket_epoch.value() + 1)};
+        updates.emplace_back(tb, next);
+      }
+    }
+    co_await CommitUpdates(std::move(updates), batch);
+    // Every live server learns the new coordinator epoch and every bucket's state.
+    for (const auto& [table_id, table] : tables_) {
+      for (const auto& [bucket, state] : table.buckets) {
+        AddNotifyAllReplicas(batch, TableBucket{table_id, std::nullopt, bucket});
+      }
+    }
+    batch.update_metadata = true;
+    active_ = true;
+    Send(std::move(batch));
+    STROM_LOG_INFO(kLog, "active with epoch {}: {} tablet servers, {} tables", epoch_,
+                   live_.size(), tables_.size());
+    co_return;
+  }
+}
+
+Task<Status> ClusterController::LoadState() {
+  STROM_CO_ASSIGN_OR_RETURN(std::vector<std::string> databases, co_await store_.ListDatabases());
+  for (const std::string& db : databases) {
+    STROM_CO_ASSIGN_OR_RETURN(std::vector<std::string> names, co_await store_.ListTables(db));
+    for (const std::string& name : names) {
+      metadata::TablePath path{db, name};
+      STROM_CO_ASSIGN_OR_RETURN(auto info, co_await metadata::LoadTableInfo(store_, path));
+      if (!info) continue;
+      STROM_CO_ASSIGN_OR_RETURN(auto assignment,
+                                co_await store_.GetTableAssignment(info->table_id));
+      if (!assignment) continue;
+      TableState table;
+      table.assignment = std::move(*assignment);
+      STROM_CO_ASSIGN_OR_RETURN(auto nodes, co_await lai_store_.GetTable(info->table_id));
+      for (auto& [bucket, node] : nodes) {
+        table.buckets[bucket] = BucketState{std::move(node.value), node.version};
+      }
+      TableId id = info->table_id;
+      table.info = std::make_shared<const metadata::TableInfo>(std::move(*info));
+      tables_[id] = std::move(table);
+    }
+  }
+  co_return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------
+// Tablet servers joining and leaving.
+
+Task<Result<std::map<ServerId, LiveTabletServer>>> ClusterController::ReadServersAndWatch(
+    uint64_t generation) {
+  std::string ids_path = paths_.TabletServerIds();
+  auto ensured = co_await zk_.EnsurePath(ids_path);
+  if (!ensured.ok()) co_return ensured.status();
+  auto children = co_await zk_.Children(ids_path, [this, generation](zk::WatchEvent event) {
+    if (event.type == zk::WatchEvent::Type::kSessionExpired) return;
+    if (generation != generation_ || stopped_) return;
+    SpawnBackground(executor_, gate_, "coordinator-servers", ServersChanged(generation));
+  });
+  if (!children.ok()) co_return children.status();
+  STROM_CO_ASSIGN_OR_RETURN(auto registrations, co_await zk::ReadTabletServers(zk_, paths_));
+  std::map<ServerId, LiveTabletServer> out;
+  for (auto& [id, reg] : registrations) {
+    auto endpoint = FirstListenerEndpoint(reg.listeners);
+    if (!endpoint.ok()) {
+      STROM_LOG_WARN(kLog, "tablet server {} registered unusable listeners '{}'", id,
+                     reg.listeners);
+      continue;
+    }
+    LiveTabletServer server;
+    server.node = metadata::ServerNode{id, endpoint->first, endpoint->second,
+                                       metadata::ServerRole::kTabletServer, reg.rack};
+    server.listeners = reg.listeners;
+    server.register_timestamp = reg.register_timestamp;
+    out.emplace(id, std::move(server));
+  }
+  co_return out;
+}
+
+Task<void> ClusterController::ServersChanged(uint64_t generation) {
+  auto held = co_await events_->Lock();
+  if (generation != generation_ || !active_) co_return;
+  auto now = co_await ReadServersAndWatch(generation);
+  if (generation != generation_) co_return;
+  if (!now.ok()) {
+    STROM_LOG_WARN(kLog, "cannot read the tablet servers: {}", now.status().ToString());
+    // Try again shortly: the watch may not be set.
+    asio::steady_timer timer(executor_, std::chrono::seconds(1));
+    co_await timer.async_wait(kAwaitTuple);
+    if (generation == generation_) {
+      SpawnBackground(executor_, gate_, "coordinator-servers", ServersChanged(generation));
+    }
+    co_return;
+  }
+  RequestBatch batch;
+  std::vector<std::pair<TableBucket, LeaderAndIsr>> updates;
+  ApplyServerChanges(std::move(now).value(), batch, updates);
+  co_await CommitUpdates(std::move(updates), batch);
+  Send(std::move(batch));
+}
+
+void ClusterController::ApplyServerChanges(
+    std::map<ServerId, LiveTabletServer> now, RequestBatch& batch,
+    std::vector<std::pair<TableBucket, LeaderAndIsr>>& updates) {
+  std::vector<ServerId> gone;
+  std::vector<ServerId> joined;
+  for (const auto& [id, server] : live_) {
+    auto it = now.find(id);
+    // A registration with a new timestamp is a restarted process: it left and came back.
+    if (it == now.end() || it->second.register_timestamp != server.register_timestamp ||
+        it->second.listeners != server.listeners) {
+      gone.push_back(id);
+    }
+  }
+  for (const auto& [id, server] : now) {
+    auto it = live_.find(id);
+    if (it == live_.end() || Contains(gone, id)) joined.push_back(id);
+  }
+  if (gone.empty() && joined.empty()) return;
+  STROM_LOG_INFO(kLog, "tablet servers left {} joined {}", IdList(gone), IdList(joined));
+
+  // Departed servers: out of the live set first so that no election picks them.
+  for (ServerId id : gone) {
+    live_.erase(id);
+    shutting_down_.erase(id);
+    CloseChannel(id);
+  }
+  if (!gone.empty()) {
+    for (auto& [table_id, table] : tables_) {
+      for (auto& [bucket, state] : table.buckets) {
+        const LeaderAndIsr& cur = state.lai;
+        const std::vector<ServerId>& replicas = table.assignment.buckets[bucket];
+        std::vector<ServerId> isr = cur.isr;
+        bool leader_gone = cur.leader.value() >= 0 && Contains(gone, cur.leader);
+        bool changed = false;
+        for (ServerId id : gone) {
+          // The last ISR member stays: it is the only one that may lead again.
+          if (Contains(isr, id) && isr.size() > 1) {
+            std::erase(isr, id);
+            changed = true;
+          }
+        }
+        TableBucket tb{table_id, std::nullopt, bucket};
+        if (leader_gone) {
+          std::optional<ServerId> leader = ElectLeader(replicas, isr);
+          updates.emplace_back(tb, LeaderAndIsr{leader.value_or(ServerId(-1)),
+                                                LeaderEpoch(cur.leader_epoch.value() + 1), isr,
+                                                epoch_, BucketEpoch(cur.bucket_epoch.value() + 1)});
+        } else if (changed) {
+          updates.emplace_back(tb, LeaderAndIsr{cur.leader, cur.leader_epoch, isr, epoch_,
+                                                BucketEpoch(cur.bucket_epoch.value() + 1)});
+        }
+      }
+    }
+  }
+
+  // Joined servers: a channel, their replicas' state, leadership of offline buckets.
+  for (ServerId id : joined) {
+    live_[id] = now[id];
+    OpenChannel(live_[id]);
+  }
+  for (auto& [table_id, table] : tables_) {
+    for (auto& [bucket, state] : table.buckets) {
+      const std::vector<ServerId>& replicas = table.assignment.buckets[bucket];
+      TableBucket tb{table_id, std::nullopt, bucket};
+      bool updated = std::any_of(updates.begin(), updates.end(),
+                                 [&](const auto& u) { return u.first == tb; });
+      for (ServerId id : joined) {
+        if (Contains(replicas, id) && !updated) AddNotify(batch, id, table, bucket);
+      }
+      if (updated || state.lai.leader.value() >= 0) continue;
+      std::optional<ServerId> leader = ElectLeader(replicas, state.lai.isr);
+      if (!leader) continue;
+      const LeaderAndIsr& cur = state.lai;
+      updates.emplace_back(tb, LeaderAndIsr{*leader, LeaderEpoch(cur.leader_epoch.value() + 1),
+                                            cur.isr, epoch_,
+                                            BucketEpoch(cur.bucket_epoch.value() + 1)});
+    }
+  }
+  batch.update_metadata = true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Elections and znode updates.
+
+bool ClusterController::Eligible(ServerId id) const {
+  return live_.contains(id) && !shutting_down_.contains(id);
+}
+
+std::optional<ServerId> ClusterController::ElectLeader(const std::vector<ServerId>& replicas,
+                                                       const std::vector<ServerId>& isr) const {
+  for (ServerId r : replicas) {
+    if (Contains(isr, r) && Eligible(r)) return r;
+  }
+  return std::nullopt;
+}
+
+Task<void> ClusterController::CommitUpdates(
+    std::vector<std::pair<TableBucket, LeaderAndIsr>> updates, RequestBatch& batch) {
+  for (auto& [bucket, lai] : updates) {
+    auto table = tables_.find(bucket.table_id);
+    if (table == tables_.end()) continue;
+    auto state = table->second.buckets.find(bucket.bucket);
+    if (state == table->second.buckets.end()) continue;
+    auto version = co_await lai_store_.Update(bucket, lai, state->second.zk_version);
+    // The table may have been dropped while we waited (no: events are serialised), but the
+    // coordinator may have lost leadership.
+    if (!version.ok()) {
+      STROM_LOG_WARN(kLog, "cannot write the leader and ISR of {}: {}", bucket.ToString(),
+                     version.status().ToString());
+      continue;
+    }
+    if (lai.leader != state->second.lai.leader) {
+      STROM_LOG_INFO(kLog, "{}: leader {} -> {} (leader epoch {}), ISR {}", bucket.ToString(),
+                     state->second.lai.leader, lai.leader, lai.leader_epoch, IdList(lai.isr));
+    }
+    state->second = BucketState{lai, *version};
+    AddNotifyAllReplicas(batch, bucket);
+    batch.update_metadata = true;
+  }
+}
+
+void ClusterController::AddNotify(RequestBatch& batch, ServerId to, const TableState& table,
+                                  BucketId bucket) {
+  if (!live_.contains(to)) return;
+  auto state = table.buckets.find(bucket);
+  if (state == table.buckets.end()) return;
+  proto::NotifyLeaderAndIsrRequest& req = batch.notify[to];
+  req.set_coordinator_epoch(epoch_.value());
+  for (const auto& existing : req.notify_buckets_leader_req()) {
+    if (existing.table_bucket().table_id() == table.info->table_id.value() &&
+        existing.table_bucket().bucket_id() == bucket.value()) {
+      return;  // already in this batch (the state is read when the batch is sent)
+    }
+  }
+  auto* item = req.add_notify_buckets_leader_req();
+  item->mutable_physical_table_path()->set_database_name(table.info->path.database);
+  item->mutable_physical_table_path()->set_table_name(table.info->path.table);
+  FillBucket(TableBucket{table.info->table_id, std::nullopt, bucket}, item->mutable_table_bucket());
+  const LeaderAndIsr& lai = state->second.lai;
+  item->set_leader(lai.leader.value());
+  item->set_leader_epoch(lai.leader_epoch.value());
+  auto replicas = table.assignment.buckets.find(bucket);
+  if (replicas != table.assignment.buckets.end()) {
+    for (ServerId r : replicas->second) item->add_replicas(r.value());
+  }
+  for (ServerId r : lai.isr) item->add_isr(r.value());
+  item->set_bucket_epoch(lai.bucket_epoch.value());
+}
+
+void ClusterController::AddNotifyAllReplicas(RequestBatch& batch, const TableBucket& bucket) {
+  auto table = tables_.find(bucket.table_id);
+  if (table == tables_.end()) return;
+  auto replicas = table->second.assignment.buckets.find(bucket.bucket);
+  if (replicas == table->second.assignment.buckets.end()) return;
+  for (ServerId r : replicas->second) AddNotify(batch, r, table->second, bucket.bucket);
+}
+
+proto::UpdateMetadataRequest ClusterController::BuildUpdateMetadata() const {
+  proto::UpdateMetadataRequest req;
+  FillNode(self_, req.mutable_coordinator_server());
+  for (const auto& [id, server] : live_) {
+    proto::PbServerNode* node = req.add_tablet_servers();
+    FillNode(server.node, node);
+    node->set_listeners(server.listeners);
+  }
+  for (const auto& [table_id, table] : tables_) {
+    proto::PbTableMetadata* tm = req.add_table_metadata();
+    tm->mutable_table_path()->set_database_name(table.info->path.database);
+    tm->mutable_table_path()->set_table_name(table.info->path.table);
+    tm->set_table_id(table_id.value());
+    tm->set_schema_id(table.info->schema_id.value());
+    tm->set_table_json(table.info->ToTableJson());
+    tm->set_created_time(table.info->created_time.value());
+    tm->set_modified_time(table.info->modified_time.value());
+    for (const auto& [bucket, replicas] : table.assignment.buckets) {
+      proto::PbBucketMetadata* bm = tm->add_bucket_metadata();
+      bm->set_bucket_id(bucket.value());
+      auto state = table.buckets.find(bucket);
+      if (state != table.buckets.end()) {
+        if (state->second.lai.leader.value() >= 0) {
+          bm->set_leader_id(state->second.lai.leader.value());
+        }
+        bm->set_leader_epoch(state->second.lai.leader_epoch.value());
+      }
+      for (ServerId r : replicas) bm->add_replica_id(r.value());
+    }
+  }
+  req.set_coordinator_epoch(epoch_.value());
+  return req;
+}
+
+void ClusterController::Send(RequestBatch batch) {
+  for (auto& [id, req] : batch.notify) {
+    auto it = channels_.find(id);
+    if (it != channels_.end()) it->second->Enqueue(std::move(req));
+  }
+  for (auto& [id, req] : batch.stop) {
+    auto it = channels_.find(id);
+    if (it != channels_.end()) it->second->Enqueue(std::move(req));
+  }
+  if (batch.update_metadata) {
+    proto::UpdateMetadataRequest update = BuildUpdateMetadata();
+    for (auto& [id, channel] : channels_) channel->Enqueue(update);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Channels.
+
+void ClusterController::OpenChannel(const LiveTabletServer& server) {
+  CloseChannel(server.node.id);
+  auto channel = std::make_shared<Channel>(executor_, server.node.id, server.node.host,
+                                           static_cast<uint16_t>(server.node.port));
+  channels_[server.node.id] = channel;
+  SpawnBackground(executor_, gate_, "coordinator-channel", ChannelLoop(channel));
+}
+
+void ClusterController::CloseChannel(ServerId id) {
+  auto it = channels_.find(id);
+  if (it == channels_.end()) return;
+  it->second->Close();
+  channels_.erase(it);
+}
+
+void ClusterController::CloseAllChannels() {
+  for (auto& [id, channel] : channels_) channel->Close();
+  channels_.clear();
+}
+
+Task<void> ClusterController::ChannelLoop(std::shared_ptr<Channel> channel) {
+  int attempts = 0;
+  while (!channel->closed) {
+    if (channel->queue.empty()) {
+      co_await channel->wake.Wait();
+      continue;
+    }
+    Status sent = Status::OK();
+    auto conn = co_await pool_->Get(channel->host, channel->port);
+    if (!conn.ok()) {
+      sent = conn.status();
+    } else if (channel->closed) {
+      break;
+    } else {
+      // Copy: the queue may be cleared while the call is in flight.
+      Channel::Request request = channel->queue.front();
+      if (auto* notify = std::get_if<proto::NotifyLeaderAndIsrRequest>(&request)) {
+        auto resp = co_await (*conn)->Call<proto::ApiKey::kNotifyLeaderAndIsr>(
+            std::move(*notify), options_.request_timeout);
+        if (resp.ok()) {
+          for (const auto& b : resp->notify_buckets_leader_resp()) {
+            if (b.has_error_code()) {
+              STROM_LOG_WARN(kLog, "tablet server {}: NotifyLeaderAndIsr of bucket {}/{}: {} {}",
+                             channel->id, b.table_bucket().table_id(),
+                             b.table_bucket().bucket_id(), b.error_code(), b.error_message());
+            }
+          }
+        }
+        sent = resp.status();
+      } else if (auto* stop = std::get_if<proto::StopReplicaRequest>(&request)) {
+        auto resp = co_await (*conn)->Call<proto::ApiKey::kStopReplica>(std::move(*stop),
+                                                                       options_.request_timeout);
+        sent = resp.status();
+      } else {
+        auto resp = co_await (*conn)->Call<proto::ApiKey::kUpdateMetadata>(
+            std::get<proto::UpdateMetadataRequest>(std::move(request)), options_.request_timeout);
+        sent = resp.status();
+      }
+    }
+    if (channel->closed) break;
+    bool transport = sent.code() == ErrorCode::kNetwork || sent.code() == ErrorCode::kRequestTimeOut;
+    if (!sent.ok() && transport && ++attempts < options_.max_send_attempts) {
+      asio::steady_timer timer(executor_, options_.send_retry_wait);
+      co_await timer.async_wait(kAwaitTuple);
+      continue;
+    }
+    if (!sent.ok()) {
+      STROM_LOG_WARN(kLog, "request to tablet server {} failed: {}", channel->id,
+                     sent.ToString());
+    }
+    attempts = 0;
+    if (!channel->queue.empty()) channel->queue.pop_front();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tables.
+
+Status ClusterController::CheckTable(const record::TableDescriptor& table) {
+  return options_.check_table ? options_.check_table(table) : Status::OK();
+}
+
+Task<Status> ClusterController::CreateTableBuckets(metadata::TableInfo table,
+                                                   metadata::TableAssignment assignment) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  TableId id = table.table_id;
+  TableState state;
+  state.info = std::make_shared<const metadata::TableInfo>(std::move(table));
+  state.assignment = std::move(assignment);
+  for (const auto& [bucket, replicas] : state.assignment.buckets) {
+    std::vector<ServerId> isr;
+    for (ServerId r : replicas) {
+      if (Eligible(r)) isr.push_back(r);
+    }
+    LeaderAndIsr lai{isr.empty() ? ServerId(-1) : isr.front(), LeaderEpoch(0),
+                     isr.empty() ? replicas : isr, epoch_, BucketEpoch(0)};
+    TableBucket tb{id, std::nullopt, bucket};
+    Status created = co_await lai_store_.Create(tb, lai);
+    if (!created.ok()) {
+      STROM_LOG_ERROR(kLog, "cannot create the leader and ISR of {}: {}", tb.ToString(),
+                      created.ToString());
+      co_return created;
+    }
+    state.buckets[bucket] = BucketState{lai, 0};
+  }
+  tables_[id] = std::move(state);
+  RequestBatch batch;
+  for (const auto& [bucket, s] : tables_[id].buckets) {
+    AddNotifyAllReplicas(batch, TableBucket{id, std::nullopt, bucket});
+  }
+  batch.update_metadata = true;
+  Send(std::move(batch));
+  co_return Status::OK();
+}
+
+Task<Status> ClusterController::DropTableBuckets(TableId table_id) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  auto table = tables_.find(table_id);
+  if (table == tables_.end()) co_return Status::OK();
+  RequestBatch batch;
+  for (const auto& [bucket, replicas] : table->second.assignment.buckets) {
+    LeaderEpoch epoch{0};
+    auto state = table->second.buckets.find(bucket);
+    if (state != table->second.buckets.end()) epoch = state->second.lai.leader_epoch;
+    for (ServerId r : replicas) {
+      if (!live_.contains(r)) continue;  // it deletes the files itself when it starts again
+      proto::StopReplicaRequest& req = batch.stop[r];
+      req.set_coordinator_epoch(epoch_.value());
+      auto* item = req.add_stop_replicas_req();
+      FillBucket(TableBucket{table_id, std::nullopt, bucket}, item->mutable_table_bucket());
+      item->set_leader_epoch(epoch.value());
+      item->set_delete_(true);
+    }
+  }
+  tables_.erase(table);
+  batch.update_metadata = true;
+  Send(std::move(batch));
+  co_return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------
+// AdjustIsr and ControlledShutdown.
+
+Task<Result<proto::AdjustIsrResponse>> ClusterController::AdjustIsr(proto::AdjustIsrRequest req) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  proto::AdjustIsrResponse resp;
+  RequestBatch batch;
+  for (const proto::PbAdjustIsrReqForTable& table_req : req.tables_req()) {
+    proto::PbAdjustIsrRespForTable* table_resp = resp.add_tables_resp();
+    table_resp->set_table_id(table_req.table_id());
+    for (const proto::PbAdjustIsrReqForBucket& b : table_req.buckets_req()) {
+      proto::PbAdjustIsrRespForBucket* out = table_resp->add_buckets_resp();
+      if (b.has_partition_id()) out->set_partition_id(b.partition_id());
+      out->set_bucket_id(b.bucket_id());
+      auto fail = [&](ErrorCode code, std::string message) {
+        out->set_error_code(static_cast<int32_t>(code));
+        out->set_error_message(std::move(message));
+      };
+      TableBucket tb{TableId(table_req.table_id()), std::nullopt, BucketId(b.bucket_id())};
+      auto table = tables_.find(tb.table_id);
+      if (table == tables_.end() || b.has_partition_id()) {
+        fail(ErrorCode::kUnknownTableOrBucket, fmt::format("Unknown table id {}", tb.table_id));
+        continue;
+      }
+      auto state = table->second.buckets.find(tb.bucket);
+      if (state == table->second.buckets.end()) {
+        fail(ErrorCode::kUnknownTableOrBucket,
+             fmt::format("Unknown table or bucket {}", tb.ToString()));
+        continue;
+      }
+      const LeaderAndIsr cur = state->second.lai;
+      std::vector<ServerId> new_isr;
+      for (int32_t id : b.new_isr()) new_isr.push_back(ServerId(id));
+      if (b.leader_epoch() > cur.leader_epoch.value() ||
+          b.bucket_epoch() > cur.bucket_epoch.value() || b.coordinator_epoch() > epoch_.value()) {
+        fail(ErrorCode::kInvalidCoordinator, "The coordinator is no longer the active coordinator.");
+        continue;
+      }
+      if (b.leader_epoch() < cur.leader_epoch.value()) {
+        fail(ErrorCode::kFencedLeaderEpoch,
+             "The request leader epoch in adjust isr request is lower than current leader "
+             "epoch in coordinator.");
+        continue;
+      }
+      if (b.bucket_epoch() < cur.bucket_epoch.value()) {
+        fail(ErrorCode::kInvalidUpdateVersion,
+             "The request bucket epoch in adjust isr request is lower than current bucket "
+             "epoch in coordinator.");
+        continue;
+      }
+      if (req.serverid() != cur.leader.value()) {
+        fail(ErrorCode::kNotLeaderOrFollower,
+             fmt::format("Server {} is not the leader of {} (leader {}).", req.serverid(),
+                         tb.ToString(), cur.leader));
+        continue;
+      }
+      std::vector<ServerId> ineligible;
+      for (ServerId id : new_isr) {
+        if (!Eligible(id)) ineligible.push_back(id);
+      }
+      if (!ineligible.empty()) {
+        fail(ErrorCode::kIneligibleReplica,
+             fmt::format("Rejecting adjustIsr request for table bucket {} because it specified "
+                         "ineligible replicas {} in the new ISR {}",
+                         tb.ToString(), IdList(ineligible), IdList(new_isr)));
+        continue;
+      }
+      const std::vector<ServerId>& assigned = table->second.assignment.buckets[tb.bucket];
+      bool all_assigned = !new_isr.empty() && std::all_of(new_isr.begin(), new_isr.end(),
+                                                          [&](ServerId id) {
+                                                            return Contains(assigned, id);
+                                                          });
+      if (!all_assigned) {
+        fail(ErrorCode::kFencedLeaderEpoch,
+             "The request isr in adjust isr request is not in assignment.");
+        continue;
+      }
+      LeaderAndIsr next{cur.leader, cur.leader_epoch, new_isr, epoch_,
+                        BucketEpoch(cur.bucket_epoch.value() + 1)};
+      auto version = co_await lai_store_.Update(tb, next, state->second.zk_version);
+      if (!version.ok()) {
+        fail(version.status().code(), version.status().message());
+        continue;
+      }
+      // Looked up again: nothing else ran (events are serialised), but stay safe.
+      tables_[tb.table_id].buckets[tb.bucket] = BucketState{next, *version};
+      STROM_LOG_INFO(kLog, "{}: ISR {} -> {} (bucket epoch {})", tb.ToString(), IdList(cur.isr),
+                     IdList(next.isr), next.bucket_epoch);
+      out->set_leader_id(next.leader.value());
+      out->set_leader_epoch(next.leader_epoch.value());
+      for (ServerId id : next.isr) out->add_isr(id.value());
+      out->set_bucket_epoch(next.bucket_epoch.value());
+      out->set_coordinator_epoch(next.coordinator_epoch.value());
+    }
+  }
+  co_return resp;
+}
+
+Task<Result<proto::ControlledShutdownResponse>> ClusterController::ControlledShutdown(
+    proto::ControlledShutdownRequest req) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  ServerId id(req.tablet_server_id());
+  if (!live_.contains(id)) {
+    co_return MakeError(ErrorCode::kServerNotExist, "Tablet server {} is not alive.", id);
+  }
+  shutting_down_.insert(id);
+  STROM_LOG_INFO(kLog, "tablet server {} shuts down: moving its leaders away", id);
+  std::vector<std::pair<TableBucket, LeaderAndIsr>> updates;
+  for (auto& [table_id, table] : tables_) {
+    for (auto& [bucket, state] : table.buckets) {
+      const LeaderAndIsr& cur = state.lai;
+      const std::vector<ServerId>& replicas = table.assignment.buckets[bucket];
+      if (!Contains(replicas, id)) continue;
+      std::vector<ServerId> isr = cur.isr;
+      if (Contains(isr, id) && isr.size() > 1) std::erase(isr, id);
+      TableBucket tb{table_id, std::nullopt, bucket};
+      if (cur.leader == id) {
+        std::optional<ServerId> leader = ElectLeader(replicas, isr);
+        if (!leader) continue;  // stays with it: reported as remaining
+        updates.emplace_back(tb, LeaderAndIsr{*leader, LeaderEpoch(cur.leader_epoch.value() + 1),
+                                              isr, epoch_,
+                                              BucketEpoch(cur.bucket_epoch.value() + 1)});
+      } else if (isr != cur.isr) {
+        updates.emplace_back(tb, LeaderAndIsr{cur.leader, cur.leader_epoch, isr, epoch_,
+                                              BucketEpoch(cur.bucket_epoch.value() + 1)});
+      }
+    }
+  }
+  RequestBatch batch;
+  co_await CommitUpdates(std::move(updates), batch);
+  Send(std::move(batch));
+  proto::ControlledShutdownResponse resp;
+  for (const auto& [table_id, table] : tables_) {
+    for (const auto& [bucket, state] : table.buckets) {
+      if (state.lai.leader == id) {
+        FillBucket(TableBucket{table_id, std::nullopt, bucket}, resp.add_remaining_leader_buckets());
+      }
+    }
+  }
+  co_return resp;
+}
+
+// ---------------------------------------------------------------------------------------
+// ClusterView.
+
+std::optional<metadata::ServerNode> ClusterController::CoordinatorNode() const {
+  if (!active_) return std::nullopt;
+  metadata::ServerNode node = self_;
+  node.role = metadata::ServerRole::kCoordinator;
+  node.rack.reset();
+  return node;
+}
+
+std::vector<metadata::ServerNode> ClusterController::TabletServers() const {
+  std::vector<metadata::ServerNode> out;
+  if (!active_) return out;
+  for (const auto& [id, server] : live_) {
+    if (!shutting_down_.contains(id)) out.push_back(server.node);
+  }
+  return out;
+}
+
+std::optional<BucketLeader> ClusterController::Leader(const TableBucket& bucket) const {
+  auto lai = BucketLeaderAndIsr(bucket);
+  if (!lai) return std::nullopt;
+  BucketLeader out;
+  if (lai->leader.value() >= 0) out.leader = lai->leader;
+  out.leader_epoch = lai->leader_epoch;
+  return out;
+}
+
+Status ClusterController::CheckActive() const {
+  if (active_) return Status::OK();
+  return Status(ErrorCode::kNotCoordinatorLeader,
+                "This coordinator is not the active coordinator (a standby, or not yet elected).");
+}
+
+std::optional<LeaderAndIsr> ClusterController::BucketLeaderAndIsr(const TableBucket& b) const {
+  auto table = tables_.find(b.table_id);
+  if (table == tables_.end()) return std::nullopt;
+  auto state = table->second.buckets.find(b.bucket);
+  if (state == table->second.buckets.end()) return std::nullopt;
+  return state->second.lai;
+}
+
+}  // namespace strom::coordinator
