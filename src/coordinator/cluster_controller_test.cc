@@ -1,0 +1,343 @@
+// ClusterController against a real ZooKeeper, with tablet servers that exist only as
+// registrations (their endpoints refuse connections, so the controller's requests to them fail
+// and are dropped): the bucket state machine as written to the leader_isr znodes.
+
+#include "coordinator/cluster_controller.h"
+
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+
+#include "coordinator/coordinator_service.h"
+#include "testutil/run_task.h"
+#include "zk/leader_and_isr_store.h"
+#include "zk/registration.h"
+#include "zk/testing/shared_zookeeper.h"
+#include "zk/testing/zookeeper_server.h"
+#include "zk/zk_metadata_store.h"
+
+namespace strom::coordinator {
+namespace {
+
+using metadata::TableBucket;
+using replica::LeaderAndIsr;
+using zk::testing::SharedZooKeeper;
+using zk::testing::UniqueRoot;
+
+std::string TableJson(int buckets, int replication) {
+  return R"({"version":1,"schema":{"version":1,"columns":[)"
+         R"({"name":"id","data_type":{"type":"INTEGER"},"id":0}],"highest_field_id":0},)"
+         R"("partition_key":[],"bucket_key":[],"bucket_count":)" +
+         std::to_string(buckets) + R"(,"properties":{"table.replication.factor":")" +
+         std::to_string(replication) + R"("},"custom_properties":{}})";
+}
+
+class ClusterControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(SharedZooKeeper(), nullptr);
+    root_ = UniqueRoot("fluss-controller");
+    zk_ = Connect();
+    ASSERT_NE(zk_, nullptr);
+    auto store = Run(zk::ZkMetadataStore::Open(*zk_, root_));
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+    NewController();
+  }
+
+  void TearDown() override {
+    for (auto& c : controllers_) Run(c->Stop());
+    for (auto& [id, server] : servers_) {
+      Run(server.registration->Unregister());
+      Run(server.client->Close());
+    }
+    Run(zk_->Close());
+  }
+
+  std::unique_ptr<zk::ZkClient> Connect() {
+    zk::ZkClientOptions options;
+    options.connect_string = SharedZooKeeper()->address();
+    options.session_timeout = std::chrono::seconds(8);
+    options.retry_wait = std::chrono::milliseconds(200);
+    auto client = Run(zk::ZkClient::Connect(io_.get_executor(), options));
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(client).value() : nullptr;
+  }
+
+  ClusterController& NewController() {
+    ClusterControllerOptions options;
+    options.max_send_attempts = 1;
+    controllers_.push_back(std::make_unique<ClusterController>(
+        io_.get_executor(), *zk_, zk::ZkPaths(root_), *store_,
+        metadata::ServerNode{ServerId(0), "127.0.0.1", 9123, metadata::ServerRole::kCoordinator,
+                             std::nullopt},
+        options));
+    return *controllers_.back();
+  }
+  ClusterController& controller() { return *controllers_.front(); }
+
+  /// A tablet server that is only a registration (its own session).
+  void AddServer(int32_t id, std::optional<std::string> rack = std::nullopt) {
+    FakeServer server;
+    server.client = Connect();
+    server.registration = zk::MakeTabletServerRegistration(*server.client, zk::ZkPaths(root_),
+                                                           ServerId(id), "FLUSS://127.0.0.1:1", rack);
+    ASSERT_TRUE(Run(server.registration->Register()).ok());
+    servers_[id] = std::move(server);
+  }
+  /// Ends the server's session: its registration goes at once.
+  void KillServer(int32_t id) {
+    Run(servers_[id].client->Close());
+    servers_.erase(id);
+  }
+
+  template <typename T>
+  T Run(Task<T> task) {
+    return testutil::RunTask(io_, std::move(task));
+  }
+  template <typename Pred>
+  bool RunUntil(Pred done, std::chrono::seconds bound = std::chrono::seconds(30)) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io_.restart();
+      io_.run_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  }
+
+  void Elect(ClusterController& c, int32_t epoch, size_t servers) {
+    c.OnElected(CoordinatorEpoch(epoch));
+    ASSERT_TRUE(RunUntil([&] { return c.active() && c.TabletServers().size() == servers; }));
+  }
+
+  /// Creates db.t through a CoordinatorService over the controller; returns its id.
+  Result<TableId> CreateTable(ClusterController& c, const std::string& name, int buckets,
+                              int replication) {
+    CoordinatorService service(*store_, c, TableDefaults(), [] { return TimestampMs(1); });
+    service.SetClusterView(&c);
+    proto::CreateDatabaseRequest db;
+    db.set_database_name("db");
+    db.set_ignore_if_exists(true);
+    auto created_db = Run(service.CreateDatabase(db));
+    if (!created_db.ok()) return created_db.status();
+    proto::CreateTableRequest req;
+    req.mutable_table_path()->set_database_name("db");
+    req.mutable_table_path()->set_table_name(name);
+    req.set_table_json(TableJson(buckets, replication));
+    auto created = Run(service.CreateTable(req));
+    if (!created.ok()) return created.status();
+    auto reg = Run(store_->GetTable(metadata::TablePath{"db", name}));
+    if (!reg.ok()) return reg.status();
+    return (*reg)->table_id;
+  }
+
+  LeaderAndIsr ZkState(TableId table, int32_t bucket) {
+    zk::LeaderAndIsrStore store(*zk_, zk::ZkPaths(root_));
+    auto node = Run(store.Get(TableBucket{table, std::nullopt, BucketId(bucket)}));
+    EXPECT_TRUE(node.ok() && node->has_value());
+    return node.ok() && node->has_value() ? (*node)->value : LeaderAndIsr{};
+  }
+  LeaderAndIsr State(TableId table, int32_t bucket, int index = 0) {
+    auto lai = controllers_[index]->BucketLeaderAndIsr(TableBucket{table, std::nullopt, BucketId(bucket)});
+    EXPECT_TRUE(lai.has_value());
+    return lai.value_or(LeaderAndIsr{});
+  }
+
+  proto::AdjustIsrRequest AdjustRequest(int32_t server, TableId table, int32_t bucket,
+                                        const LeaderAndIsr& proposed) {
+    proto::AdjustIsrRequest req;
+    req.set_serverid(server);
+    auto* t = req.add_tables_req();
+    t->set_table_id(table.value());
+    auto* b = t->add_buckets_req();
+    b->set_bucket_id(bucket);
+    b->set_leader_epoch(proposed.leader_epoch.value());
+    for (ServerId id : proposed.isr) b->add_new_isr(id.value());
+    b->set_coordinator_epoch(proposed.coordinator_epoch.value());
+    b->set_bucket_epoch(proposed.bucket_epoch.value());
+    return req;
+  }
+
+  struct FakeServer {
+    std::unique_ptr<zk::ZkClient> client;
+    std::unique_ptr<zk::EphemeralNode> registration;
+  };
+
+  asio::io_context io_;
+  std::string root_;
+  std::unique_ptr<zk::ZkClient> zk_;
+  std::unique_ptr<zk::ZkMetadataStore> store_;
+  std::vector<std::unique_ptr<ClusterController>> controllers_;
+  std::map<int32_t, FakeServer> servers_;
+};
+
+TEST_F(ClusterControllerTest, NewTableLeadersAndIsrInZooKeeper) {
+  for (int id : {1, 2, 3}) AddServer(id);
+  Elect(controller(), 5, 3);
+  auto table = CreateTable(controller(), "t", 3, 3);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  auto assignment = Run(store_->GetTableAssignment(*table));
+  ASSERT_TRUE(assignment.ok() && assignment->has_value());
+  for (int b = 0; b < 3; ++b) {
+    const std::vector<ServerId>& replicas = (*assignment)->buckets.at(BucketId(b));
+    LeaderAndIsr lai = ZkState(*table, b);
+    EXPECT_EQ(lai.leader, replicas.front());
+    EXPECT_EQ(lai.isr, replicas);
+    EXPECT_EQ(lai.leader_epoch, LeaderEpoch(0));
+    EXPECT_EQ(lai.bucket_epoch, BucketEpoch(0));
+    EXPECT_EQ(lai.coordinator_epoch, CoordinatorEpoch(5));
+    EXPECT_EQ(State(*table, b), lai);
+    auto leader = controller().Leader(TableBucket{*table, std::nullopt, BucketId(b)});
+    ASSERT_TRUE(leader && leader->leader);
+    EXPECT_EQ(*leader->leader, replicas.front());
+  }
+  // More replicas than live servers: refused, nothing registered.
+  auto wide = CreateTable(controller(), "wide", 1, 4);
+  ASSERT_FALSE(wide.ok());
+  EXPECT_EQ(wide.status().code(), ErrorCode::kInvalidReplicationFactor);
+  EXPECT_EQ(wide.status().message(), "Replication factor: 4 larger than available tablet servers: 3.");
+}
+
+TEST_F(ClusterControllerTest, DeadLeaderIsReplacedFromTheIsrNeverUncleanly) {
+  for (int id : {1, 2}) AddServer(id);
+  Elect(controller(), 0, 2);
+  auto table = CreateTable(controller(), "t", 1, 2);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  LeaderAndIsr first = State(*table, 0);
+  ServerId leader = first.leader;
+  ServerId follower = first.isr[0] == leader ? first.isr[1] : first.isr[0];
+
+  KillServer(leader.value());
+  ASSERT_TRUE(RunUntil([&] { return State(*table, 0).leader == follower; }));
+  LeaderAndIsr second = ZkState(*table, 0);
+  EXPECT_EQ(second.leader, follower);
+  EXPECT_EQ(second.leader_epoch, LeaderEpoch(1));
+  EXPECT_EQ(second.isr, std::vector<ServerId>{follower});
+  EXPECT_EQ(second.bucket_epoch, BucketEpoch(1));
+
+  // The last ISR member dies: no leader (the old leader is not in the ISR: no unclean
+  // election), and the ISR keeps its last member.
+  KillServer(follower.value());
+  ASSERT_TRUE(RunUntil([&] { return State(*table, 0).leader == ServerId(-1); }));
+  EXPECT_EQ(ZkState(*table, 0).isr, std::vector<ServerId>{follower});
+  AddServer(leader.value());  // out of the ISR: stays offline
+  ASSERT_TRUE(RunUntil([&] { return controller().TabletServers().size() == 1; }));
+  EXPECT_EQ(State(*table, 0).leader, ServerId(-1));
+  auto offline = controller().Leader(TableBucket{*table, std::nullopt, BucketId(0)});
+  ASSERT_TRUE(offline.has_value());
+  EXPECT_FALSE(offline->leader.has_value());
+  AddServer(follower.value());  // the ISR member returns: it leads again
+  ASSERT_TRUE(RunUntil([&] { return State(*table, 0).leader == follower; }));
+  EXPECT_EQ(ZkState(*table, 0).leader_epoch, LeaderEpoch(3));
+}
+
+TEST_F(ClusterControllerTest, AdjustIsrChecksEpochsAsFluss) {
+  for (int id : {1, 2, 3}) AddServer(id);
+  Elect(controller(), 2, 3);
+  auto table = CreateTable(controller(), "t", 1, 3);
+  ASSERT_TRUE(table.ok());
+  LeaderAndIsr cur = State(*table, 0);
+  int32_t leader = cur.leader.value();
+  auto error_of = [&](const proto::AdjustIsrResponse& resp) {
+    const auto& b = resp.tables_resp(0).buckets_resp(0);
+    return b.has_error_code() ? ErrorCodeFromWire(b.error_code()) : ErrorCode::kNone;
+  };
+  LeaderAndIsr shrink = cur;
+  shrink.isr = {cur.leader};
+
+  LeaderAndIsr stale = shrink;
+  stale.leader_epoch = LeaderEpoch(-1);
+  EXPECT_EQ(error_of(*Run(controller().AdjustIsr(AdjustRequest(leader, *table, 0, stale)))),
+            ErrorCode::kFencedLeaderEpoch);
+  LeaderAndIsr newer = shrink;
+  newer.coordinator_epoch = CoordinatorEpoch(9);
+  EXPECT_EQ(error_of(*Run(controller().AdjustIsr(AdjustRequest(leader, *table, 0, newer)))),
+            ErrorCode::kInvalidCoordinator);
+  LeaderAndIsr old_bucket = shrink;
+  old_bucket.bucket_epoch = BucketEpoch(-1);
+  EXPECT_EQ(error_of(*Run(controller().AdjustIsr(AdjustRequest(leader, *table, 0, old_bucket)))),
+            ErrorCode::kInvalidUpdateVersion);
+  LeaderAndIsr dead = cur;
+  dead.isr.push_back(ServerId(7));
+  EXPECT_EQ(error_of(*Run(controller().AdjustIsr(AdjustRequest(leader, *table, 0, dead)))),
+            ErrorCode::kIneligibleReplica);
+  int32_t not_leader = cur.isr[0] == cur.leader ? cur.isr[1].value() : cur.isr[0].value();
+  EXPECT_EQ(error_of(*Run(controller().AdjustIsr(AdjustRequest(not_leader, *table, 0, shrink)))),
+            ErrorCode::kNotLeaderOrFollower);
+  proto::AdjustIsrRequest unknown = AdjustRequest(leader, TableId(999), 0, shrink);
+  EXPECT_EQ(error_of(*Run(controller().AdjustIsr(unknown))), ErrorCode::kUnknownTableOrBucket);
+
+  auto ok = Run(controller().AdjustIsr(AdjustRequest(leader, *table, 0, shrink)));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(error_of(*ok), ErrorCode::kNone);
+  const auto& b = ok->tables_resp(0).buckets_resp(0);
+  EXPECT_EQ(b.leader_id(), leader);
+  EXPECT_EQ(b.bucket_epoch(), 1);
+  EXPECT_EQ(b.coordinator_epoch(), 2);
+  ASSERT_EQ(b.isr_size(), 1);
+  LeaderAndIsr written = ZkState(*table, 0);
+  EXPECT_EQ(written.isr, std::vector<ServerId>{cur.leader});
+  EXPECT_EQ(written.bucket_epoch, BucketEpoch(1));
+  EXPECT_EQ(written.leader_epoch, cur.leader_epoch);
+  // The same request again is now stale by bucket epoch.
+  EXPECT_EQ(error_of(*Run(controller().AdjustIsr(AdjustRequest(leader, *table, 0, shrink)))),
+            ErrorCode::kInvalidUpdateVersion);
+}
+
+TEST_F(ClusterControllerTest, ControlledShutdownMovesLeadershipAway) {
+  for (int id : {1, 2, 3}) AddServer(id);
+  Elect(controller(), 0, 3);
+  auto table = CreateTable(controller(), "t", 3, 3);
+  ASSERT_TRUE(table.ok());
+  proto::ControlledShutdownRequest req;
+  req.set_tablet_server_id(1);
+  req.set_tablet_server_epoch(0);
+  auto resp = Run(controller().ControlledShutdown(req));
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->remaining_leader_buckets_size(), 0);
+  for (int b = 0; b < 3; ++b) {
+    LeaderAndIsr lai = ZkState(*table, b);
+    EXPECT_NE(lai.leader, ServerId(1)) << b;
+    EXPECT_EQ(std::count(lai.isr.begin(), lai.isr.end(), ServerId(1)), 0) << b;
+  }
+  EXPECT_EQ(controller().TabletServers().size(), 2u);
+  req.set_tablet_server_id(42);
+  EXPECT_EQ(Run(controller().ControlledShutdown(req)).status().code(), ErrorCode::kServerNotExist);
+}
+
+TEST_F(ClusterControllerTest, NewCoordinatorReadsTheStateBackAndElectsMissingLeaders) {
+  for (int id : {1, 2, 3}) AddServer(id);
+  Elect(controller(), 0, 3);
+  auto table = CreateTable(controller(), "t", 3, 3);
+  ASSERT_TRUE(table.ok());
+  std::vector<LeaderAndIsr> before;
+  for (int b = 0; b < 3; ++b) before.push_back(State(*table, b));
+  controller().OnLost();
+  EXPECT_FALSE(controller().active());
+  EXPECT_EQ(controller().CheckActive().code(), ErrorCode::kNotCoordinatorLeader);
+  EXPECT_FALSE(CreateTable(controller(), "refused", 1, 1).ok());
+
+  // While no coordinator is active, the leader of bucket 0 dies.
+  ServerId dead = before[0].leader;
+  KillServer(dead.value());
+  ClusterController& successor = NewController();
+  Elect(successor, 1, 2);
+  for (int b = 0; b < 3; ++b) {
+    LeaderAndIsr now = State(*table, b, 1);
+    if (before[b].leader == dead) {
+      EXPECT_NE(now.leader, dead) << b;
+      EXPECT_GE(now.leader.value(), 0) << b;
+      EXPECT_EQ(now.leader_epoch, LeaderEpoch(1)) << b;
+      EXPECT_EQ(now.coordinator_epoch, CoordinatorEpoch(1)) << b;
+      EXPECT_EQ(ZkState(*table, b), now);
+    } else {
+      EXPECT_EQ(now.leader, before[b].leader) << b;
+      EXPECT_EQ(now.leader_epoch, before[b].leader_epoch) << b;
+    }
+  }
+  // DDL goes on through the successor.
+  EXPECT_TRUE(CreateTable(successor, "after", 2, 2).ok());
+}
+
+}  // namespace
+}  // namespace strom::coordinator
