@@ -163,6 +163,94 @@ void BM_KvUpsert(benchmark::State& state, const std::string& log_format) {
 BENCHMARK_CAPTURE(BM_KvUpsert, arrow_zstd, std::string("ARROW"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_KvUpsert, compacted, std::string("COMPACTED"))->Unit(benchmark::kMillisecond);
 
+// `strom perf upsert` as one bucket of its 3 sees it: the CLI's 10-column rows (id BIGINT key,
+// then INT, BIGINT, DOUBLE, STRING columns), every key new, about 11,000 rows per PutKv (what
+// the writer's 2 MiB-per-request batches carry per bucket), ARROW changelog with the table
+// default compression (ZSTD). 30 batches: the bucket's third of 1M keys, from an empty tablet.
+constexpr int kFreshBatchRows = 11111;
+constexpr int kFreshBatches = 30;
+
+record::Schema PerfUpsertSchema() {
+  record::Schema::Builder builder;
+  builder.AddColumn("id", DataType::BigInt().NotNull());
+  for (int i = 1; i <= 9; ++i) {
+    builder.AddColumn("c" + std::to_string(i), i % 4 == 1   ? DataType::Int()
+                                               : i % 4 == 2 ? DataType::BigInt()
+                                               : i % 4 == 3 ? DataType::Double()
+                                                            : DataType::String());
+  }
+  return *builder.PrimaryKey({"id"}).Build();
+}
+
+GenericRow PerfUpsertRow(int64_t id) {
+  GenericRow row(10);
+  row[0] = Datum(id);
+  for (int i = 1; i <= 9; ++i) {
+    const int64_t v = id * 31 + i;
+    switch (i % 4) {
+      case 1: row[static_cast<size_t>(i)] = Datum(static_cast<int32_t>(v)); break;
+      case 2: row[static_cast<size_t>(i)] = Datum(v); break;
+      case 3: row[static_cast<size_t>(i)] = Datum(static_cast<double>(v) / 7); break;
+      default: {
+        std::string s = std::to_string(v);
+        row[static_cast<size_t>(i)] = Datum("value-" + std::string(12 - s.size(), '0') + s);
+      }
+    }
+  }
+  return row;
+}
+
+void BM_KvUpsertFreshKeys(benchmark::State& state) {
+  const record::Schema schema = PerfUpsertSchema();
+  record::CompactedRowCodec codec(schema.FieldTypes());
+  auto keys = *record::KeyEncoder::Create(record::KeyEncoding::kCompacted, schema.RowType(), {"id"});
+  BenchDir dir;
+  log::LogTabletOptions log_options;
+  log_options.dir = dir.path() + "/log-0";
+  log_options.config.segment_file_size = 256LL << 20;
+  log_options.is_changelog = true;
+  auto log = *log::LogTablet::Open(log_options);
+  KvTabletOptions options;
+  options.dir = dir.path() + "/kv-0";
+  options.table.table_id = TableId(1);
+  options.schemas = SchemaSet(SchemaId(0), schema);
+  options.log = log.get();
+  auto kv = *KvTablet::Open(options);
+  // Keys of the bucket as the CLI's two threads send them (ids t, t + 2, ...), batched in order.
+  std::vector<ByteBuffer> batches;
+  int64_t id = 0;
+  for (int b = 0; b < kFreshBatches; ++b) {
+    ByteBuffer out;
+    record::KvRecordBatchBuilder builder(&out, record::KvBatchParams{});
+    ByteBuffer key;
+    ByteBuffer value;
+    for (int i = 0; i < kFreshBatchRows; ++i, id += 3) {
+      GenericRow row = PerfUpsertRow(id);
+      key.clear();
+      value.clear();
+      (void)keys->Encode(row, &key);
+      (void)codec.Encode(row, &value);
+      (void)builder.AppendUpsert(key, value);
+    }
+    builder.Finish();
+    batches.push_back(std::move(out));
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    auto put = kv->PutAsLeader(batches[next++ % batches.size()]);
+    Status st = put.ok() ? log->UpdateHighWatermark(log->log_end_offset()) : put.status();
+    if (st.ok()) st = kv->FlushUpTo(log->high_watermark());
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kFreshBatchRows);
+  (void)kv->Close();
+  (void)log->Close();
+}
+BENCHMARK(BM_KvUpsertFreshKeys)->Unit(benchmark::kMillisecond)->Iterations(kFreshBatches);
+
 // One KvTablet loaded with all 1M keys, shared by the lookup benchmark.
 Tablet& LoadedTablet() {
   static Tablet* t = [] {

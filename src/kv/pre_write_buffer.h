@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/ids.h"
@@ -64,8 +65,8 @@ class KvPreWriteBuffer {
   /// buffered change (or RocksDB's value).
   void TruncateTo(LogOffset lsn);
 
-  /// Writes every change with LSN < `up_to` to `store` in one atomic RocksDB write batch and
-  /// forgets them. Returns the row-count difference (+1 per insert, -1 per delete). On a
+  /// Writes every change with LSN < `up_to` to `store` in one atomic RocksDB write batch (the
+  /// newest of each key, in key order) and forgets them. Returns the row-count difference (+1 per insert, -1 per delete). On a
   /// RocksDB error nothing is forgotten.
   Result<int64_t> FlushUpTo(LogOffset up_to, RocksDbStore* store);
 
@@ -96,6 +97,9 @@ class KvPreWriteBuffer {
   // Key -> its newest change.
   std::unordered_map<std::string, Entry*, Hash, Eq> latest_;
   size_t bytes_ = 0;
+  // FlushUpTo's scratch, kept to reuse its memory.
+  std::vector<const Entry*> flush_order_;
+  RocksDbWriteBatch flush_batch_;
 };
 
 }  // namespace strom::kv

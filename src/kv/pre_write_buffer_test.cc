@@ -60,5 +60,42 @@ TEST(KvPreWriteBufferTest, FlushWritesCommittedPrefixAndCountsRows) {
   EXPECT_EQ(b.max_lsn(), LogOffset(-1));
 }
 
+
+TEST(KvPreWriteBufferTest, FlushWritesNewestChangeBelowTheOffsetOfEachKey) {
+  log::testing::TempDir dir;
+  auto store = RocksDbStore::Open(dir.Sub("db"), RocksDbOptions{});
+  ASSERT_TRUE(store.ok());
+  KvPreWriteBuffer b;
+  // Keys arrive out of key order, some changed several times, one deleted and re-inserted.
+  b.Insert("z", "z1", LogOffset(0));
+  b.Insert("m", "m1", LogOffset(1));
+  b.Update("z", "z2", LogOffset(2));
+  b.Insert("a", "a1", LogOffset(3));
+  b.Delete("m", LogOffset(4));
+  b.Update("a", "a2", LogOffset(5));
+  b.Insert("m", "m2", LogOffset(6));
+  b.Update("z", "z3", LogOffset(7));
+  // Up to 6: "a" ends at a2, "m" is deleted (m2 is not committed), "z" at z2 (z3 is not).
+  auto diff = b.FlushUpTo(LogOffset(6), store->get());
+  ASSERT_TRUE(diff.ok());
+  EXPECT_EQ(*diff, 2);  // inserts z, m, a; delete m
+  EXPECT_EQ(*(*store)->Get("a"), std::optional<ByteBuffer>("a2"));
+  EXPECT_FALSE((*store)->Get("m")->has_value());
+  EXPECT_EQ(*(*store)->Get("z"), std::optional<ByteBuffer>("z2"));
+  EXPECT_EQ(ValueOf(b, "m"), "m2");
+  EXPECT_EQ(ValueOf(b, "z"), "z3");
+  EXPECT_EQ(ValueOf(b, "a"), "<none>");
+  // Dropping the uncommitted tail falls back to what RocksDB now holds.
+  b.TruncateTo(LogOffset(6));
+  EXPECT_EQ(b.entry_count(), 0u);
+  EXPECT_EQ(b.key_count(), 0u);
+  b.Update("z", "z4", LogOffset(6));
+  diff = b.FlushUpTo(LogOffset(7), store->get());
+  ASSERT_TRUE(diff.ok());
+  EXPECT_EQ(*diff, 0);
+  EXPECT_EQ(*(*store)->Get("z"), std::optional<ByteBuffer>("z4"));
+  EXPECT_EQ(b.size_in_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace strom::kv

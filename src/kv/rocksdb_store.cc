@@ -5,6 +5,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -221,6 +222,14 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& dir,
     db_options.memtable_prefix_bloom_size_ratio = 0.05;
   }
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  // A PutKv's changes reach the memtable as one write batch in key order (KvPreWriteBuffer::
+  // FlushUpTo). With an insert hint (one for all keys: the empty prefix) the skip list starts
+  // each insert from where the previous one went in and climbs only as far as the gap between
+  // them needs; without it, any key past the previous insert's neighbour is searched from the
+  // top. One writer thread per instance, so concurrent memtable writes (which ignore hints)
+  // are off.
+  db_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  db_options.allow_concurrent_memtable_write = false;
 
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &db);
