@@ -80,7 +80,7 @@ void LogScannerImpl::DropBucketData(BucketId bucket) {
                                   [&](const CompletedFetch& f) { return f.bucket == bucket; }),
                    completed_.end());
   pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
-                                [&](const ScanRecord& r) { return r.bucket == bucket; }),
+                                [&](const ScanBatch& b) { return b.bucket() == bucket; }),
                  pending_.end());
 }
 
@@ -150,38 +150,30 @@ std::map<BucketId, LogOffset> LogScannerImpl::Positions() const {
   for (const auto& [bucket, end] : decoded_end_) out[bucket] = LogOffset(end);
   // Records decoded but not yet returned come first.
   std::map<BucketId, int64_t> first_pending;
-  for (const ScanRecord& record : pending_) first_pending.emplace(record.bucket, record.offset.value());
+  for (const ScanBatch& batch : pending_) {
+    first_pending.emplace(batch.bucket(), batch.offset(0).value());
+  }
   for (const auto& [bucket, offset] : first_pending) out[bucket] = LogOffset(offset);
   return out;
 }
 
-Result<ScanRecords> LogScannerImpl::Poll(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  ScanDecoder::SchemaFetcher fetch_schema = [this](SchemaId id) -> Result<Schema> {
-    auto task = [](ClientContext* ctx, TablePath path, SchemaId schema_id) -> Task<Result<Schema>> {
-      proto::GetTableSchemaRequest request;
-      request.mutable_table_path()->set_database_name(path.database);
-      request.mutable_table_path()->set_table_name(path.table);
-      request.set_schema_id(schema_id.value());
-      auto response =
-          co_await ctx->CallAnyTabletServer<proto::ApiKey::kGetTableSchema>(std::move(request));
-      if (!response.ok()) co_return std::move(response).status();
-      co_return Schema::FromJson(response->schema_json());
-    };
-    return context_->RunSync(task(context_.get(), info_.path, id));
+Result<Schema> LogScannerImpl::FetchSchema(SchemaId id) {
+  auto task = [](ClientContext* ctx, TablePath path, SchemaId schema_id) -> Task<Result<Schema>> {
+    proto::GetTableSchemaRequest request;
+    request.mutable_table_path()->set_database_name(path.database);
+    request.mutable_table_path()->set_table_name(path.table);
+    request.set_schema_id(schema_id.value());
+    auto response =
+        co_await ctx->CallAnyTabletServer<proto::ApiKey::kGetTableSchema>(std::move(request));
+    if (!response.ok()) co_return std::move(response).status();
+    co_return Schema::FromJson(response->schema_json());
   };
-  const size_t max_records = static_cast<size_t>(config_.scanner_max_poll_records);
-  for (;;) {
-    if (!pending_.empty()) {
-      ScanRecords records;
-      size_t n = std::min(max_records, pending_.size());
-      records.records.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
-        records.records.push_back(std::move(pending_.front()));
-        pending_.pop_front();
-      }
-      return records;
-    }
+  return context_->RunSync(task(context_.get(), info_.path, id));
+}
+
+Status LogScannerImpl::AwaitPending(std::chrono::steady_clock::time_point deadline) {
+  const ScanDecoder::SchemaFetcher fetch_schema = [this](SchemaId id) { return FetchSchema(id); };
+  while (pending_.empty()) {
     std::optional<CompletedFetch> fetch;
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -191,7 +183,7 @@ Result<ScanRecords> LogScannerImpl::Poll(std::chrono::milliseconds timeout) {
         errors_.pop_front();
         return error;
       }
-      if (completed_.empty()) return ScanRecords();
+      if (completed_.empty()) return Status::OK();  // timed out
       fetch = std::move(completed_.front());
       completed_.pop_front();
       auto it = buckets_.find(fetch->bucket);
@@ -199,9 +191,8 @@ Result<ScanRecords> LogScannerImpl::Poll(std::chrono::milliseconds timeout) {
       it->second.buffered = false;
     }
     Wake();  // the bucket may be fetched again while this one is decoded
-    int64_t start = fetch->fetch_offset;
-    Result<int64_t> end =
-        decoder_->Decode(fetch->bucket, fetch->records, start, fetch_schema, &pending_);
+    Result<int64_t> end = decoder_->Decode(fetch->bucket, std::move(fetch->records),
+                                           fetch->fetch_offset, fetch_schema, &pending_);
     if (!end.ok()) {
       // The bucket stops here: its data cannot be read.
       std::lock_guard<std::mutex> lock(mu_);
@@ -212,6 +203,38 @@ Result<ScanRecords> LogScannerImpl::Poll(std::chrono::milliseconds timeout) {
     }
     decoded_end_[fetch->bucket] = std::max(decoded_end_[fetch->bucket], *end);
   }
+  return Status::OK();
+}
+
+Result<ScanBatches> LogScannerImpl::PollBatches(std::chrono::milliseconds timeout) {
+  STROM_RETURN_IF_ERROR(AwaitPending(std::chrono::steady_clock::now() + timeout));
+  ScanBatches out;
+  size_t room = static_cast<size_t>(config_.scanner_max_poll_records);
+  while (room > 0 && !pending_.empty()) {
+    ScanBatch& front = pending_.front();
+    if (front.size() <= room) {
+      room -= front.size();
+      out.record_count += front.size();
+      out.batches.push_back(std::move(front));
+      pending_.pop_front();
+    } else {
+      out.batches.push_back(front.Slice(0, room));
+      out.record_count += room;
+      front = front.Slice(room, front.size() - room);
+      room = 0;
+    }
+  }
+  return out;
+}
+
+Result<ScanRecords> LogScannerImpl::Poll(std::chrono::milliseconds timeout) {
+  STROM_ASSIGN_OR_RETURN(ScanBatches batches, PollBatches(timeout));
+  ScanRecords records;
+  records.records.reserve(batches.record_count);
+  for (const ScanBatch& batch : batches) {
+    for (size_t i = 0; i < batch.size(); ++i) records.records.push_back(batch.GetRecord(i));
+  }
+  return records;
 }
 
 Task<void> LogScannerImpl::FetchLoop() {
@@ -418,7 +441,8 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
           fetch.bucket = target->bucket;
           fetch.epoch = target->epoch;
           fetch.fetch_offset = target->offset;
-          fetch.records = std::move(*bucket_resp.mutable_records());
+          fetch.records =
+              std::make_shared<const ByteBuffer>(std::move(*bucket_resp.mutable_records()));
           fetch.high_watermark = bucket_resp.has_high_watermark() ? bucket_resp.high_watermark() : -1;
           completed_.push_back(std::move(fetch));
           got_records = true;
@@ -450,6 +474,9 @@ Status LogScanner::SubscribeAll(const OffsetSpec& spec) { return impl_->Subscrib
 Status LogScanner::Unsubscribe(BucketId bucket) { return impl_->Unsubscribe(bucket); }
 Result<ScanRecords> LogScanner::Poll(std::chrono::milliseconds timeout) {
   return impl_->Poll(timeout);
+}
+Result<ScanBatches> LogScanner::PollBatches(std::chrono::milliseconds timeout) {
+  return impl_->PollBatches(timeout);
 }
 std::map<BucketId, LogOffset> LogScanner::Positions() const { return impl_->Positions(); }
 const std::vector<std::string>& LogScanner::column_names() const { return impl_->column_names(); }

@@ -24,11 +24,12 @@ namespace strom::client {
 /// A fetch loop on the network thread keeps one FetchLog in flight per leader server for
 /// the subscribed buckets that have no undelivered data buffered, long-polling with the
 /// configured min bytes / max wait. Each answer is parsed only far enough (batch headers)
-/// to know the next fetch offset, then buffered as a CompletedFetch; Poll() hands the
-/// buffered fetches to the caller's thread, which decodes them (ScanDecoder) while the
-/// network thread already fetches the next range. Retriable errors back off and, when they
-/// mean stale metadata, refresh it; other errors (offset out of range, corrupt data) stop
-/// that bucket and are reported by the next Poll().
+/// to know the next fetch offset, then buffered as a CompletedFetch; Poll() / PollBatches()
+/// hand the buffered fetches to the caller's thread, which decodes them (ScanDecoder) into
+/// ScanBatches while the network thread already fetches the next range; Poll() turns the
+/// batches' rows into ScanRecords, PollBatches() returns the batches. Retriable errors back
+/// off and, when they mean stale metadata, refresh it; other errors (offset out of range,
+/// corrupt data) stop that bucket and are reported by the next poll.
 ///
 /// Every (re)subscription bumps the bucket's epoch; answers for an older epoch are dropped.
 ///
@@ -50,6 +51,7 @@ class LogScannerImpl {
   Status SubscribeAll(const OffsetSpec& spec);
   Status Unsubscribe(BucketId bucket);
   Result<ScanRecords> Poll(std::chrono::milliseconds timeout);
+  Result<ScanBatches> PollBatches(std::chrono::milliseconds timeout);
   std::map<BucketId, LogOffset> Positions() const;
 
   const std::vector<std::string>& column_names() const { return decoder_->column_names(); }
@@ -85,6 +87,10 @@ class LogScannerImpl {
                  std::unique_ptr<ScanDecoder> decoder);
 
   Status CheckBucket(BucketId bucket) const;
+  /// Decodes buffered fetches until pending_ holds records, the deadline passes (OK, nothing
+  /// pending) or a bucket fails.
+  Status AwaitPending(std::chrono::steady_clock::time_point deadline);
+  Result<Schema> FetchSchema(SchemaId id);
   void Wake();
   Task<void> FetchLoop();
   /// `no_wait`: answer at once instead of long-polling (some buckets of this leader are left
@@ -109,7 +115,7 @@ class LogScannerImpl {
   int64_t next_epoch_ = 1;
 
   // ---- user thread ----
-  std::deque<ScanRecord> pending_;
+  std::deque<ScanBatch> pending_;  // decoded, not yet returned
   std::map<BucketId, int64_t> decoded_end_;
 
   // ---- network thread ----

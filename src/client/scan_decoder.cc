@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/check.h"
 #include "record/compacted_row.h"
 #include "record/indexed_row.h"
 #include "record/log_record_batch.h"
@@ -103,12 +104,13 @@ Result<const ScanDecoder::Plan*> ScanDecoder::PlanFor(SchemaId schema_id,
   return &plans_.emplace(schema_id.value(), std::move(plan)).first->second;
 }
 
-Result<int64_t> ScanDecoder::Decode(BucketId bucket, ByteView records, int64_t start_offset,
-                                    const SchemaFetcher& fetch_schema,
-                                    std::deque<ScanRecord>* out) {
-  record::LogRecordBatchIterator it(records);
+Result<int64_t> ScanDecoder::Decode(BucketId bucket, std::shared_ptr<const ByteBuffer> records,
+                                    int64_t start_offset, const SchemaFetcher& fetch_schema,
+                                    std::deque<ScanBatch>* out) {
+  record::LogRecordBatchIterator it(*records);
   int64_t next_offset = start_offset;
   const size_t columns = projection_.size();
+  std::vector<ScanBatch> decoded_batches;
   for (;;) {
     STROM_ASSIGN_OR_RETURN(auto maybe_batch, it.Next());
     if (!maybe_batch) break;
@@ -120,72 +122,134 @@ Result<int64_t> ScanDecoder::Decode(BucketId bucket, ByteView records, int64_t s
     if (batch.record_count() == 0) continue;
     if (check_crc_ && !server_side_projection_) STROM_RETURN_IF_ERROR(batch.ValidateCrc());
     STROM_ASSIGN_OR_RETURN(const Plan* plan, PlanFor(batch.schema_id(), fetch_schema));
-    const TimestampMs timestamp = batch.commit_timestamp();
     const int32_t count = batch.record_count();
+    auto data = std::make_shared<DecodedLogBatch>();
+    data->records = records;
 
+    ScanBatch out_batch;
+    out_batch.bucket_ = bucket;
+    out_batch.timestamp_ = batch.commit_timestamp();
+    out_batch.columns_.resize(columns);
     if (format_ == LogFormat::kArrow) {
       ByteView body = batch.records();
-      ByteView change_types;
       if (!batch.is_append_only()) {
         if (body.size() < static_cast<size_t>(count)) {
           return MakeError(ErrorCode::kCorruptRecord,
                            "batch at offset {} is shorter than its change-type vector", base);
         }
-        change_types = body.substr(0, static_cast<size_t>(count));
+        data->change_types.assign(body.begin(), body.begin() + count);
         body.remove_prefix(static_cast<size_t>(count));
       }
-      STROM_ASSIGN_OR_RETURN(record::arrow::DecodedArrowBatch decoded,
-                             arrow_reader_.Read(body, plan->decode_type));
-      if (decoded.num_rows() != count) {
+      STROM_ASSIGN_OR_RETURN(data->arrow, arrow_reader_.Read(body, plan->decode_type));
+      if (data->arrow.num_rows() != count) {
         return MakeError(ErrorCode::kCorruptRecord,
                          "batch at offset {} declares {} records but its Arrow body holds {}",
-                         base, count, decoded.num_rows());
+                         base, count, data->arrow.num_rows());
       }
-      for (int32_t i = 0; i < count; ++i) {
-        int64_t offset = base + i;
-        if (offset < start_offset) continue;
-        ScanRecord record;
-        record.bucket = bucket;
-        record.offset = LogOffset(offset);
-        record.timestamp = timestamp;
-        if (!change_types.empty()) {
-          STROM_ASSIGN_OR_RETURN(record.change_type,
-                                 record::ChangeTypeFromByte(static_cast<uint8_t>(change_types[i])));
+      for (size_t j = 0; j < columns; ++j) {
+        ScanBatch::Column& column = out_batch.columns_[j];
+        const int32_t source = plan->output_map[j];
+        if (source >= 0) {
+          column.arrow = &data->arrow.column(static_cast<size_t>(source));
+          column.root = column.arrow->type().root();
+        } else {
+          column.root = types_[j].root();
         }
-        record.row.resize(columns);
-        for (size_t j = 0; j < columns; ++j) {
-          int32_t source = plan->output_map[j];
-          if (source >= 0) record.row[j] = decoded.column(static_cast<size_t>(source)).GetDatum(i);
-        }
-        out->push_back(std::move(record));
       }
     } else {
+      data->rows.reserve(static_cast<size_t>(count));
+      data->change_types.reserve(static_cast<size_t>(count));
       record::RowRecordIterator rows(batch);
-      for (int32_t i = 0;; ++i) {
+      for (;;) {
         STROM_ASSIGN_OR_RETURN(auto row_record, rows.Next());
         if (!row_record) break;
-        int64_t offset = base + i;
-        if (offset < start_offset) continue;
         Status decoded = format_ == LogFormat::kIndexed
                              ? record::DecodeIndexedRow(plan->field_types, row_record->row, &scratch_)
                              : record::DecodeCompactedRow(plan->field_types, row_record->row,
                                                           &scratch_);
         STROM_RETURN_IF_ERROR(decoded);
-        ScanRecord record;
-        record.bucket = bucket;
-        record.offset = LogOffset(offset);
-        record.timestamp = timestamp;
-        record.change_type = row_record->change_type;
-        record.row.resize(columns);
+        GenericRow& row = data->rows.emplace_back(columns);
         for (size_t j = 0; j < columns; ++j) {
           int32_t source = plan->output_map[j];
-          if (source >= 0) record.row[j] = std::move(scratch_[static_cast<size_t>(source)]);
+          if (source >= 0) row[j] = std::move(scratch_[static_cast<size_t>(source)]);
         }
-        out->push_back(std::move(record));
+        data->change_types.push_back(static_cast<uint8_t>(row_record->change_type));
+      }
+      if (data->rows.size() != static_cast<size_t>(count)) {
+        return MakeError(ErrorCode::kCorruptRecord,
+                         "batch at offset {} declares {} records but holds {}", base, count,
+                         data->rows.size());
+      }
+      for (size_t j = 0; j < columns; ++j) {
+        ScanBatch::Column& column = out_batch.columns_[j];
+        const int32_t source = plan->output_map[j];
+        column.rows = data->rows.data();
+        column.index = j;
+        column.root = source >= 0 ? plan->field_types[static_cast<size_t>(source)].root()
+                                  : types_[j].root();
       }
     }
+    for (uint8_t byte : data->change_types) {
+      if (!record::IsValidChangeTypeByte(byte)) {
+        return MakeError(ErrorCode::kCorruptRecord,
+                         "batch at offset {} holds an unknown change type {}", base, byte);
+      }
+    }
+    // Records before the requested offset (the fetch started inside this batch) are skipped.
+    const int64_t skip = std::clamp<int64_t>(start_offset - base, 0, count);
+    out_batch.first_ = static_cast<size_t>(skip);
+    out_batch.count_ = static_cast<size_t>(count - skip);
+    out_batch.base_offset_ = base + skip;
+    if (!data->change_types.empty()) out_batch.change_types_ = data->change_types.data();
+    if (out_batch.count_ == 0) continue;
+    out_batch.data_ = std::move(data);
+    decoded_batches.push_back(std::move(out_batch));
   }
+  for (ScanBatch& b : decoded_batches) out->push_back(std::move(b));
   return next_offset;
 }
 
 }  // namespace strom::client
+
+namespace strom {
+
+void ScanBatch::TypeMismatch(size_t column, TypeRoot wanted) const {
+  STROM_CHECK(false, "ScanBatch: column {} has type root {}, not readable as type root {}",
+              column, static_cast<int>(columns_[column].root), static_cast<int>(wanted));
+  __builtin_unreachable();
+}
+
+Datum ScanBatch::GetDatum(size_t row, size_t column) const {
+  const Column& c = columns_[column];
+  if (c.arrow != nullptr) return c.arrow->GetDatum(static_cast<int64_t>(first_ + row));
+  if (c.rows == nullptr) return Datum();
+  return Cell(c, row);
+}
+
+GenericRow ScanBatch::GetRow(size_t row) const {
+  GenericRow out;
+  out.reserve(columns_.size());
+  for (size_t j = 0; j < columns_.size(); ++j) out.push_back(GetDatum(row, j));
+  return out;
+}
+
+ScanRecord ScanBatch::GetRecord(size_t row) const {
+  ScanRecord record;
+  record.bucket = bucket_;
+  record.offset = offset(row);
+  record.timestamp = timestamp_;
+  record.change_type = change_type(row);
+  record.row = GetRow(row);
+  return record;
+}
+
+ScanBatch ScanBatch::Slice(size_t from, size_t count) const {
+  ScanBatch out = *this;
+  from = std::min(from, count_);
+  out.first_ = first_ + from;
+  out.base_offset_ = base_offset_ + static_cast<int64_t>(from);
+  out.count_ = std::min(count, count_ - from);
+  return out;
+}
+
+}  // namespace strom

@@ -24,15 +24,31 @@ struct CompletedFetch {
   /// The offset the fetch asked for (kEarliestOffsetValue for the log start): records
   /// before it are skipped.
   int64_t fetch_offset = 0;
-  ByteBuffer records;
+  /// Shared with the ScanBatches decoded from it: uncompressed Arrow columns are read in place.
+  std::shared_ptr<const ByteBuffer> records;
   int64_t high_watermark = 0;
+};
+
+/// What a ScanBatch reads: one decoded log batch and the fetched bytes it may point into.
+struct DecodedLogBatch {
+  std::shared_ptr<const ByteBuffer> records;
+  /// ARROW: the decoded message (its views point into `records` when uncompressed).
+  record::arrow::DecodedArrowBatch arrow;
+  /// INDEXED / COMPACTED: every record of the batch, already in the scanner's column order.
+  std::vector<GenericRow> rows;
+  /// Change-type bytes of the rows (checked), when the batch is not append-only.
+  std::vector<uint8_t> change_types;
 };
 
 /// The offset after the last complete batch of a records blob (`fallback` when it holds no
 /// complete batch). kCorruptRecord for a malformed header.
 Result<int64_t> NextFetchOffset(ByteView records, int64_t fallback);
 
-/// Turns fetched log batches into ScanRecords (Fluss `CompletedFetch` / `LogRecordReadContext`).
+/// Turns fetched log batches into ScanBatches (Fluss `CompletedFetch` / `LogRecordReadContext`).
+///
+/// An ARROW batch is decoded once into column vectors (decompressed when LZ4/ZSTD; read in
+/// place in the fetched bytes otherwise) and its ScanBatch reads values from them on demand;
+/// INDEXED / COMPACTED batches are decoded to rows here.
 ///
 /// Handles the three log formats (ARROW, INDEXED, COMPACTED), the change-type vector of
 /// non-append-only Arrow batches, CRC checks (skipped for server-projected reads, whose CRC
@@ -62,11 +78,13 @@ class ScanDecoder {
   const std::vector<std::string>& column_names() const { return names_; }
   const std::vector<DataType>& column_types() const { return types_; }
 
-  /// Appends the records of `records` whose offset is >= `start_offset` (any, for
-  /// kEarliestOffsetValue) to `out`, in offset order, tagged with `bucket`. Returns the
-  /// offset after the last complete batch (`start_offset` when there is none).
-  Result<int64_t> Decode(BucketId bucket, ByteView records, int64_t start_offset,
-                         const SchemaFetcher& fetch_schema, std::deque<ScanRecord>* out);
+  /// Appends one ScanBatch per log batch of `records` holding its records whose offset is
+  /// >= `start_offset` (any, for kEarliestOffsetValue) to `out`, in offset order, tagged
+  /// with `bucket`. Returns the offset after the last complete batch (`start_offset` when
+  /// there is none). Nothing is appended when an error is returned.
+  Result<int64_t> Decode(BucketId bucket, std::shared_ptr<const ByteBuffer> records,
+                         int64_t start_offset, const SchemaFetcher& fetch_schema,
+                         std::deque<ScanBatch>* out);
 
  private:
   // How batches of one schema id are decoded: the row type the bytes hold and, for each

@@ -297,8 +297,7 @@ class Rbm64Agg final : public FieldAggregator {
     if (NullShortcut(acc, in, &out)) return out;
     auto merged = RoaringBitmap64Union(acc.as<std::string>(), in.as<std::string>());
     if (!merged.ok()) {
-      return MakeError(ErrorCode::kUnknownServerError, "Unable to se/deserialize roaring bitmap: {}",
-                       merged.status().message());
+      return Status(ErrorCode::kUnknownServerError, merged.status().message());
     }
     return Datum(std::move(merged).value());
   }

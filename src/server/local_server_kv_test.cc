@@ -170,6 +170,38 @@ class LocalServerKvTest : public ::testing::Test {
     return rows;
   }
 
+  /// Lookup with insert_if_not_exists of `ids`, per bucket (ids grouped by `bucket_of`): the
+  /// decoded rows in request order per bucket, or the first bucket error.
+  Result<std::map<int32_t, std::vector<std::optional<GenericRow>>>> LookupInsert(
+      int64_t table_id, const std::map<int32_t, std::vector<int32_t>>& ids_by_bucket) {
+    proto::LookupRequest req;
+    req.set_table_id(table_id);
+    req.set_insert_if_not_exists(true);
+    req.set_acks(-1);
+    req.set_timeout_ms(30000);
+    for (const auto& [bucket, ids] : ids_by_bucket) {
+      auto* b = req.add_buckets_req();
+      b->set_bucket_id(bucket);
+      for (int32_t id : ids) b->add_keys(EncodeKvKey(KvRow(id, std::nullopt, std::nullopt)));
+    }
+    auto resp = Call<ApiKey::kLookup>(req);
+    if (!resp.ok()) return resp.status();
+    std::map<int32_t, std::vector<std::optional<GenericRow>>> out;
+    EXPECT_EQ(resp->buckets_resp_size(), static_cast<int>(ids_by_bucket.size()));
+    for (const auto& b : resp->buckets_resp()) {
+      if (b.has_error_code()) {
+        EXPECT_EQ(b.values_size(), 0);
+        return Status(static_cast<ErrorCode>(b.error_code()), b.error_message());
+      }
+      EXPECT_EQ(b.values_size(), static_cast<int>(ids_by_bucket.at(b.bucket_id()).size()));
+      auto& rows = out[b.bucket_id()];
+      for (const auto& v : b.values()) {
+        rows.push_back(v.has_values() ? DecodeKvValue(v.values()) : std::nullopt);
+      }
+    }
+    return out;
+  }
+
   std::optional<GenericRow> LookupOne(int64_t table_id, int32_t id, int32_t bucket = 0) {
     auto rows = Lookup(table_id, bucket, {id});
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
@@ -525,17 +557,15 @@ TEST_F(LocalServerKvTest, BadInputGetsFlussErrorsAndWritesNothing) {
     ASSERT_TRUE(resp.ok());
     EXPECT_EQ(resp->buckets_resp(0).error_code(), static_cast<int32_t>(ErrorCode::kInvalidTable));
   }
-  // Lookup or insert is refused rather than half done.
+  // Lookup or insert without acks and timeout fails the whole request (Fluss's checkArgument).
   {
     proto::LookupRequest req;
     req.set_table_id(pk);
     req.set_insert_if_not_exists(true);
     auto* b = req.add_buckets_req();
     b->set_bucket_id(0);
-    b->add_keys(EncodeKvKey(KvRow(1, std::nullopt, std::nullopt)));
-    auto resp = Call<ApiKey::kLookup>(req);
-    ASSERT_TRUE(resp.ok());
-    EXPECT_TRUE(resp->buckets_resp(0).has_error_code());
+    b->add_keys(EncodeKvKey(KvRow(4, std::nullopt, std::nullopt)));
+    EXPECT_EQ(Call<ApiKey::kLookup>(req).status().code(), ErrorCode::kUnknownServerError);
   }
 
   // Nothing was written and the server still serves.
@@ -549,6 +579,120 @@ TEST_F(LocalServerKvTest, BadInputGetsFlussErrorsAndWritesNothing) {
   EXPECT_EQ(LookupOne(first, 1), KvRow(1, "a", 10));
   ASSERT_TRUE(PutKv(pk, 0, KvBatch({Upsert(3, "c", 30)})).ok());
   EXPECT_EQ(*RowCount(pk), 3);
+}
+
+// Fluss's lookup-or-insert: absent keys get a row of their key columns (the auto-increment
+// column numbered, the rest null) through an ordinary PutKv (changelog +I, acknowledged), and
+// the lookup answers the resulting values; present keys are answered unchanged.
+TEST_F(LocalServerKvTest, LookupWithInsertIfNotExistsInsertsAbsentKeys) {
+  // (id INT PRIMARY KEY, name STRING, score BIGINT AUTO_INCREMENT), 3 buckets.
+  std::string json = PkTableJson(3);
+  json.replace(json.find(R"("highest_field_id")"), 0, R"("auto_increment_column":["score"],)");
+  ASSERT_TRUE(CreateTable("auto", json).ok()) << json;
+  const int64_t id = TableId("auto");
+  auto bucket_of = [](int32_t key) {
+    return KvBucketOf(EncodeKvKey(KvRow(key, std::nullopt, std::nullopt)), 3);
+  };
+  // Key 1 exists (written as a partial update of id and name: score numbered by the server).
+  ASSERT_TRUE(PutKv(id, bucket_of(1), KvBatch({Upsert(1, "one", std::nullopt)}), {0, 1}).ok());
+  auto one = LookupOne(id, 1, bucket_of(1));
+  ASSERT_TRUE(one.has_value());
+  const int64_t one_score = (*one)[2].as<int64_t>();
+
+  std::map<int32_t, std::vector<int32_t>> ids;
+  for (int32_t key = 1; key <= 12; ++key) ids[bucket_of(key)].push_back(key);
+  ASSERT_GE(ids.size(), 2u);
+  std::map<int32_t, std::vector<std::string>> before;
+  for (const auto& [bucket, keys] : ids) before[bucket] = Changelog(id, bucket);
+
+  auto first = LookupInsert(id, ids);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::set<int64_t> scores = {one_score};
+  std::map<int32_t, GenericRow> rows;
+  for (const auto& [bucket, keys] : ids) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const auto& row = first->at(bucket)[i];
+      ASSERT_TRUE(row.has_value()) << keys[i];
+      rows[keys[i]] = *row;
+      if (keys[i] == 1) {
+        EXPECT_EQ(*row, *one);
+        continue;
+      }
+      EXPECT_EQ((*row)[0], record::Datum(keys[i]));
+      EXPECT_TRUE((*row)[1].is_null());
+      ASSERT_FALSE((*row)[2].is_null());
+      EXPECT_TRUE(scores.insert((*row)[2].as<int64_t>()).second) << "score repeats";
+    }
+    // The changelog gained one +I per inserted key of the bucket, nothing else.
+    std::vector<std::string> log = Changelog(id, bucket);
+    const size_t inserted = keys.size() - (bucket == bucket_of(1) ? 1 : 0);
+    ASSERT_EQ(log.size(), before[bucket].size() + inserted);
+    for (size_t i = before[bucket].size(); i < log.size(); ++i) {
+      EXPECT_EQ(log[i].substr(0, 2), "+I") << log[i];
+    }
+  }
+  EXPECT_EQ(scores.size(), 12u);
+
+  // Again: the same rows, nothing written; a plain lookup sees them too.
+  std::map<int32_t, std::vector<std::string>> after;
+  for (const auto& [bucket, keys] : ids) after[bucket] = Changelog(id, bucket);
+  auto second = LookupInsert(id, ids);
+  ASSERT_TRUE(second.ok());
+  for (const auto& [bucket, keys] : ids) {
+    for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(second->at(bucket)[i], rows[keys[i]]);
+    EXPECT_EQ(Changelog(id, bucket), after[bucket]);
+  }
+  EXPECT_EQ(LookupOne(id, 7, bucket_of(7)), rows[7]);
+  int64_t total = 0;
+  for (int32_t b = 0; b < 3; ++b) total += *RowCount(id, b);
+  EXPECT_EQ(total, 12);
+  // Ids keep counting from where the lookups left them.
+  ASSERT_TRUE(PutKv(id, bucket_of(40), KvBatch({Upsert(40, "x", std::nullopt)}), {0, 1}).ok());
+  EXPECT_FALSE(scores.count((*LookupOne(id, 40, bucket_of(40)))[2].as<int64_t>()));
+
+  // A table without an auto-increment column: absent keys get (key, null, null).
+  ASSERT_TRUE(CreateTable("plain", PkTableJson(1)).ok());
+  const int64_t plain = TableId("plain");
+  auto inserted = LookupInsert(plain, {{0, {5, 6}}});
+  ASSERT_TRUE(inserted.ok());
+  EXPECT_EQ(inserted->at(0)[0], KvRow(5, std::nullopt, std::nullopt));
+  EXPECT_EQ(LookupOne(plain, 6), KvRow(6, std::nullopt, std::nullopt));
+}
+
+TEST_F(LocalServerKvTest, LookupWithInsertIfNotExistsFailsAsAPartialUpdateWould) {
+  // A NOT NULL non-key column cannot be left null: INVALID_TARGET_COLUMN, nothing written.
+  std::string json = PkTableJson(1);
+  json.replace(json.find(R"({"type":"STRING"})"), 17, R"({"type":"STRING","nullable":false})");
+  ASSERT_TRUE(CreateTable("notnull", json).ok()) << json;
+  const int64_t notnull = TableId("notnull");
+  EXPECT_EQ(LookupInsert(notnull, {{0, {1}}}).status().code(), ErrorCode::kInvalidTargetColumn);
+  EXPECT_TRUE(Changelog(notnull).empty());
+  // first_row refuses partial updates (Fluss: UnsupportedOperationException).
+  ASSERT_TRUE(CreateTable("first", PkTableJson(1, R"("table.merge-engine":"first_row")")).ok());
+  const int64_t first = TableId("first");
+  EXPECT_EQ(LookupInsert(first, {{0, {1}}}).status().code(), ErrorCode::kUnknownServerError);
+  EXPECT_FALSE(LookupOne(first, 1).has_value());
+  // Key bytes that are no key of the table: the bucket fails, nothing is written.
+  {
+    proto::LookupRequest req;
+    req.set_table_id(notnull);
+    req.set_insert_if_not_exists(true);
+    req.set_acks(-1);
+    req.set_timeout_ms(30000);
+    auto* b = req.add_buckets_req();
+    b->set_bucket_id(0);
+    b->add_keys("\xff\xff");
+    auto resp = Call<ApiKey::kLookup>(req);
+    ASSERT_TRUE(resp.ok());
+    EXPECT_EQ(resp->buckets_resp(0).error_code(),
+              static_cast<int32_t>(ErrorCode::kCorruptRecord));
+  }
+  // A log table and an unknown bucket answer as plain lookups do.
+  ASSERT_TRUE(CreateTable("log", LogTableJson(1)).ok());
+  EXPECT_EQ(LookupInsert(TableId("log"), {{0, {1}}}).status().code(),
+            ErrorCode::kNonPrimaryKeyTable);
+  EXPECT_EQ(LookupInsert(notnull, {{4, {1}}}).status().code(), ErrorCode::kUnknownTableOrBucket);
+  EXPECT_TRUE(Changelog(notnull).empty());
 }
 
 TEST_F(LocalServerKvTest, IdempotentWriterRetriesApplyOnce) {

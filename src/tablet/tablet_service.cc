@@ -10,6 +10,7 @@
 #include "record/arrow/compression.h"
 #include "record/log_record_batch.h"
 #include "record/value_record.h"
+#include "tablet/key_only_batch.h"
 
 namespace strom::tablet {
 namespace {
@@ -432,20 +433,26 @@ Task<Result<proto::PutKvResponse>> TabletService::PutKv(proto::PutKvRequest req)
 }
 
 Task<Result<proto::LookupResponse>> TabletService::Lookup(proto::LookupRequest req) {
+  // With insert_if_not_exists (Fluss's lookup-or-insert, used with auto-increment columns),
+  // the keys found absent are inserted as rows of their key columns only (BuildKeyOnlyBatch)
+  // by one ordinary PutKv with the primary key as target columns (so the auto-increment column
+  // gets its next id and the changelog its +I), then looked up again once the write is
+  // acknowledged. A bucket whose insert fails answers that error instead of values.
+  const bool insert = req.insert_if_not_exists();
+  if (insert && (!req.has_acks() || !req.has_timeout_ms())) {
+    // Fluss's ReplicaManager.lookups: checkArgument, an unknown server error.
+    co_return MakeError(ErrorCode::kUnknownServerError, "timeoutMs and requiredAcks must be set");
+  }
   proto::LookupResponse resp;
-  for (const proto::PbLookupReqForBucket& bucket_req : req.buckets_req()) {
+  proto::PutKvRequest put;
+  std::vector<std::pair<int, std::vector<int>>> absent;  // response bucket, key positions
+  for (int b = 0; b < req.buckets_req_size(); ++b) {
+    const proto::PbLookupReqForBucket& bucket_req = req.buckets_req(b);
     proto::PbLookupRespForBucket* out = resp.add_buckets_resp();
     TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
     auto replica = replicas_.FindKv(bucket);
     if (!replica.ok()) {
       SetError(replica.status(), out);
-      continue;
-    }
-    if (req.insert_if_not_exists()) {
-      SetError(MakeError(ErrorCode::kUnknownServerError,
-                         "Lookup with insert_if_not_exists (lookup-or-insert of an "
-                         "auto-increment table) is not supported by this Strom server."),
-               out);
       continue;
     }
     std::vector<ByteView> keys(bucket_req.keys().begin(), bucket_req.keys().end());
@@ -454,9 +461,67 @@ Task<Result<proto::LookupResponse>> TabletService::Lookup(proto::LookupRequest r
       SetError(values.status(), out);
       continue;
     }
-    for (std::optional<ByteBuffer>& value : *values) {
+    std::vector<int> missing;
+    std::vector<ByteView> missing_keys;
+    for (size_t k = 0; k < values->size(); ++k) {
       proto::PbValue* pb = out->add_values();
-      if (value) pb->set_values(std::move(*value));
+      if ((*values)[k]) {
+        pb->set_values(std::move(*(*values)[k]));
+      } else if (insert) {
+        missing.push_back(static_cast<int>(k));
+        missing_keys.push_back(keys[k]);
+      }
+    }
+    if (missing.empty()) continue;
+    auto batch = BuildKeyOnlyBatch(*(*replica)->table, (*replica)->kv->config(), missing_keys);
+    if (!batch.ok()) {
+      out->clear_values();
+      SetError(batch.status(), out);
+      continue;
+    }
+    if (put.target_columns_size() == 0) {
+      for (size_t index : (*replica)->table->schema().PrimaryKeyIndexes()) {
+        put.add_target_columns(static_cast<int32_t>(index));
+      }
+    }
+    proto::PbPutKvReqForBucket* put_bucket = put.add_buckets_req();
+    put_bucket->set_bucket_id(bucket_req.bucket_id());
+    if (bucket_req.has_partition_id()) put_bucket->set_partition_id(bucket_req.partition_id());
+    put_bucket->set_records(std::move(*batch));
+    absent.emplace_back(b, std::move(missing));
+  }
+  if (absent.empty()) co_return resp;
+
+  put.set_table_id(req.table_id());
+  put.set_acks(req.acks());
+  put.set_timeout_ms(req.timeout_ms());
+  STROM_CO_ASSIGN_OR_RETURN(proto::PutKvResponse put_resp, co_await PutKv(std::move(put)));
+  for (size_t i = 0; i < absent.size(); ++i) {
+    const auto& [b, missing] = absent[i];
+    proto::PbLookupRespForBucket* out = resp.mutable_buckets_resp(b);
+    const proto::PbPutKvRespForBucket& put_out = put_resp.buckets_resp(static_cast<int>(i));
+    if (put_out.has_error_code() && put_out.error_code() != 0) {
+      out->clear_values();
+      out->set_error_code(put_out.error_code());
+      if (put_out.has_error_message()) out->set_error_message(put_out.error_message());
+      continue;
+    }
+    const proto::PbLookupReqForBucket& bucket_req = req.buckets_req(b);
+    std::optional<PartitionId> partition;
+    if (bucket_req.has_partition_id()) partition = PartitionId(bucket_req.partition_id());
+    auto replica = replicas_.FindKv(
+        TableBucket{TableId(req.table_id()), partition, BucketId(bucket_req.bucket_id())});
+    std::vector<ByteView> keys;
+    for (int k : missing) keys.push_back(bucket_req.keys(k));
+    auto values = replica.ok() ? (*replica)->kv->Lookup(keys)
+                               : Result<std::vector<std::optional<ByteBuffer>>>(replica.status());
+    if (!values.ok()) {
+      out->clear_values();
+      SetError(values.status(), out);
+      continue;
+    }
+    for (size_t k = 0; k < missing.size(); ++k) {
+      if ((*values)[k]) out->mutable_values(missing[k])->set_values(std::move(*(*values)[k]));
     }
   }
   co_return resp;
