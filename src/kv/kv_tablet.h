@@ -183,14 +183,19 @@ class KvTablet {
 
   Status ProcessBatch(const record::KvRecordBatch& batch, const PutKvParams& params,
                       RowMerger* merger, LogOffset start_offset);
-  Status ProcessUpsert(ByteView key, KvValue input, RowMerger* merger, LogOffset* lsn);
-  Status ProcessDelete(ByteView key, RowMerger* merger, LogOffset* lsn);
+  // `prefetched`: the key's RocksDB value read ahead for the batch (moved from), or null to
+  // read it here.
+  Status ProcessUpsert(ByteView key, KvValue input, RowMerger* merger,
+                       std::optional<ByteBuffer>* prefetched, LogOffset* lsn);
+  Status ProcessDelete(ByteView key, RowMerger* merger, std::optional<ByteBuffer>* prefetched,
+                       LogOffset* lsn);
   Status ApplyInsert(ByteView key, KvValue value, LogOffset* lsn);
   Status ApplyUpdate(ByteView key, const KvValue* old, KvValue value, LogOffset* lsn);
   Status ApplyDelete(ByteView key, const KvValue& old, LogOffset* lsn);
-  /// The current value of `key` (buffer, then RocksDB): false when absent. `storage` keeps
-  /// the bytes `value->encoded` points into.
-  Result<bool> ReadCurrent(ByteView key, KvValue* value, ByteBuffer* storage);
+  /// The current value of `key` (buffer, then `prefetched` when given, else RocksDB): false
+  /// when absent. `storage` keeps the bytes `value->encoded` points into.
+  Result<bool> ReadCurrent(ByteView key, std::optional<ByteBuffer>* prefetched, KvValue* value,
+                           ByteBuffer* storage);
   Result<KvValue> DecodeStored(ByteView stored);
   Status EncodeStored(const KvValue& value, ByteBuffer* out);
   Status CheckKey(ByteView key, const record::GenericRow* row);
@@ -215,6 +220,12 @@ class KvTablet {
   Status failure_;
   bool closed_ = false;
   ByteBuffer scratch_key_;
+  // ProcessBatch's scratch, kept to reuse its memory: the batch's records, the keys read
+  // ahead, each record's slot in them (-1: not read), and the values read.
+  std::vector<record::KvRecord> batch_records_;
+  std::vector<ByteView> prefetch_keys_;
+  std::vector<int32_t> prefetch_slots_;
+  std::vector<std::optional<ByteBuffer>> prefetched_;
 };
 
 }  // namespace strom::kv

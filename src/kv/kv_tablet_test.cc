@@ -382,6 +382,25 @@ TEST(KvTabletTest, LookupPrefixLookupLimitScanAndRowCount) {
   EXPECT_EQ(record::ValueRecordBatch::Parse(*h.kv().LimitScan(0))->record_count(), 0);
 }
 
+TEST(KvTabletTest, BatchTouchingAKeyAgainMergesAgainstItsOwnEarlierChanges) {
+  // The stored values are read for the whole batch up front; later records of the same key
+  // must still see the batch's own earlier changes, not the value read ahead.
+  KvHarness h(ThreeColumns(), {});
+  ASSERT_OK(h.Open());
+  ASSERT_OK_RESULT(h.Put({KvOp::Upsert(Row(1, "a", 1)), KvOp::Upsert(Row(3, "x", 9))}));
+  ASSERT_OK_RESULT(h.Put({KvOp::Upsert(Row(1, "b", 2)), KvOp::Delete(Key(1)),
+                          KvOp::Upsert(Row(1, "c", 3)), KvOp::Upsert(Row(2, "d", 4)),
+                          KvOp::Upsert(Row(2, "e", 5)), KvOp::Delete(Key(3)),
+                          KvOp::Delete(Key(3)), KvOp::Delete(Key(4))}));
+  EXPECT_THAT(Render(h.Changelog(LogOffset(2))),
+              ElementsAre("-U(1, a, 1)", "+U(1, b, 2)", "-D(1, b, 2)", "+I(1, c, 3)",
+                          "+I(2, d, 4)", "-U(2, d, 4)", "+U(2, e, 5)", "-D(3, x, 9)"));
+  EXPECT_EQ(*h.Get(Key(1)), Row(1, "c", 3));
+  EXPECT_EQ(*h.Get(Key(2)), Row(2, "e", 5));
+  EXPECT_FALSE(h.Get(Key(3)).has_value());
+  EXPECT_EQ(*h.kv().RowCount(), 2);
+}
+
 TEST(KvTabletTest, BadInputWritesNothing) {
   KvHarness h(ThreeColumns(), {});
   ASSERT_OK(h.Open());
