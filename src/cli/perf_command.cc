@@ -13,10 +13,12 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -396,15 +398,90 @@ Result<double> AppendPaced(CommandContext& ctx, AppendWriter& writer, const RowS
   return seconds;
 }
 
-// Reads every bucket from the start until `expected` rows arrived. Returns seconds.
+// Folds every value of `batch` into a checksum, column by column, through the typed
+// getters a consumer of ScanBatch uses: fixed-width values as their bits, strings and bytes
+// word by word (every byte is read), nulls as a constant.
+uint64_t ChecksumBatch(const ScanBatch& batch) {
+  constexpr uint64_t kNull = 0x9e3779b97f4a7c15ull;
+  uint64_t sum = 0;
+  const size_t rows = batch.size();
+  for (size_t c = 0; c < batch.num_columns(); ++c) {
+    uint64_t acc = 0;
+    auto fold = [&](auto get) {
+      for (size_t r = 0; r < rows; ++r) acc += batch.IsNull(r, c) ? kNull : get(r);
+    };
+    auto u64 = [](auto v) { return static_cast<uint64_t>(v); };
+    switch (batch.type_root(c)) {
+      case TypeRoot::kBoolean:
+        fold([&](size_t r) { return u64(batch.GetBoolean(r, c)); });
+        break;
+      case TypeRoot::kTinyInt:
+        fold([&](size_t r) { return u64(batch.GetTinyInt(r, c)); });
+        break;
+      case TypeRoot::kSmallInt:
+        fold([&](size_t r) { return u64(batch.GetSmallInt(r, c)); });
+        break;
+      case TypeRoot::kInt:
+      case TypeRoot::kDate:
+      case TypeRoot::kTime:
+        fold([&](size_t r) { return u64(batch.GetInt(r, c)); });
+        break;
+      case TypeRoot::kBigInt:
+        fold([&](size_t r) { return u64(batch.GetBigInt(r, c)); });
+        break;
+      case TypeRoot::kFloat:
+        fold([&](size_t r) { return u64(std::bit_cast<uint32_t>(batch.GetFloat(r, c))); });
+        break;
+      case TypeRoot::kDouble:
+        fold([&](size_t r) { return std::bit_cast<uint64_t>(batch.GetDouble(r, c)); });
+        break;
+      case TypeRoot::kChar:
+      case TypeRoot::kString:
+      case TypeRoot::kBinary:
+      case TypeRoot::kBytes:
+        fold([&](size_t r) {
+          std::string_view bytes = batch.GetBytes(r, c);
+          uint64_t h = bytes.size();
+          size_t k = 0;
+          for (; k + 8 <= bytes.size(); k += 8) {
+            uint64_t word;
+            std::memcpy(&word, bytes.data() + k, 8);
+            h = std::rotl(h, 5) ^ word;
+          }
+          for (; k < bytes.size(); ++k) h = std::rotl(h, 5) ^ u64(static_cast<uint8_t>(bytes[k]));
+          return h;
+        });
+        break;
+      case TypeRoot::kDecimal:
+        fold([&](size_t r) { return u64(batch.GetDecimal(r, c).unscaled); });
+        break;
+      case TypeRoot::kTimestamp:
+      case TypeRoot::kTimestampLtz:
+        fold([&](size_t r) {
+          TimestampValue t = batch.GetTimestamp(r, c);
+          return u64(t.millis) * 1000003u + u64(t.nanos_of_milli);
+        });
+        break;
+      default:  // nested types, decoded through Datum (only their shape is summed)
+        fold([&](size_t r) { return u64(batch.GetDatum(r, c).v.index()); });
+    }
+    sum = std::rotl(sum, 7) ^ acc;
+  }
+  return sum;
+}
+
+// Reads every bucket from the start until `expected` rows arrived, reading every value of
+// every row (ChecksumBatch; `checksum` gets the sum over batches, optional). Returns seconds.
 Result<double> ScanAll(CommandContext& ctx, LogScanner& scanner, int64_t expected,
-                       int64_t* scanned) {
+                       int64_t* scanned, uint64_t* checksum = nullptr) {
   const Clock::time_point start = Clock::now();
   STROM_RETURN_IF_ERROR(scanner.SubscribeAll(OffsetSpec::Earliest()));
   Clock::time_point last_progress = Clock::now();
+  uint64_t sum = 0;
   while (*scanned < expected && !ctx.interrupted()) {
-    STROM_ASSIGN_OR_RETURN(ScanRecords records, scanner.Poll(std::chrono::milliseconds(500)));
-    if (records.empty()) {
+    STROM_ASSIGN_OR_RETURN(ScanBatches batches,
+                           scanner.PollBatches(std::chrono::milliseconds(500)));
+    if (batches.empty()) {
       if (Clock::now() - last_progress > kStallTimeout) {
         return MakeError(ErrorCode::kRequestTimeOut, "scan stalled at {} of {} rows", *scanned,
                          expected);
@@ -412,8 +489,10 @@ Result<double> ScanAll(CommandContext& ctx, LogScanner& scanner, int64_t expecte
       continue;
     }
     last_progress = Clock::now();
-    *scanned += static_cast<int64_t>(records.size());
+    for (const ScanBatch& batch : batches) sum += ChecksumBatch(batch);
+    *scanned += static_cast<int64_t>(batches.record_count);
   }
+  if (checksum != nullptr) *checksum = sum;
   return Seconds(Clock::now() - start);
 }
 
@@ -561,8 +640,9 @@ Status PerfScan(CommandContext& ctx, const PerfOptions& options) {
   if (!projection.empty()) scan.ProjectByName(projection);
   STROM_ASSIGN_OR_RETURN(auto scanner, scan.CreateLogScanner());
   int64_t scanned = 0;
+  uint64_t checksum = 0;
   const double cpu_start = ProcessCpuSeconds();
-  STROM_ASSIGN_OR_RETURN(double seconds, ScanAll(ctx, *scanner, rows, &scanned));
+  STROM_ASSIGN_OR_RETURN(double seconds, ScanAll(ctx, *scanner, rows, &scanned, &checksum));
   const double client_cpu = ProcessCpuSeconds() - cpu_start;
   // MB/s counts the table's stored batches the scan went through (with a projection the
   // server reads them all but sends only the chosen columns).
@@ -584,6 +664,7 @@ Status PerfScan(CommandContext& ctx, const PerfOptions& options) {
     doc["values_per_s"] =
         static_cast<double>(scanned) * static_cast<double>(columns_read) / seconds;
     doc["client_cpu_seconds"] = client_cpu;
+    doc["checksum"] = fmt::format("{:016x}", checksum);
     doc["fill_seconds"] = *fill_seconds;
     doc["fill_mb_per_s"] = log_bytes / 1e6 / *fill_seconds;
     doc["fill_rows_per_s"] = static_cast<double>(rows) / *fill_seconds;
