@@ -650,6 +650,19 @@ TEST_F(LocalServerKvTest, LookupWithInsertIfNotExistsInsertsAbsentKeys) {
   ASSERT_TRUE(PutKv(id, bucket_of(40), KvBatch({Upsert(40, "x", std::nullopt)}), {0, 1}).ok());
   EXPECT_FALSE(scores.count((*LookupOne(id, 40, bucket_of(40)))[2].as<int64_t>()));
 
+  // The same absent key twice in one request (concurrent lookups a client batched together):
+  // one +I, the second record only touches the key and changes nothing (Fluss's
+  // PartialUpdater returns the old value), both answers are the inserted row.
+  {
+    const int32_t b50 = bucket_of(50);
+    const size_t log_before = Changelog(id, b50).size();
+    auto twice = LookupInsert(id, {{b50, {50, 50}}});
+    ASSERT_TRUE(twice.ok());
+    ASSERT_TRUE(twice->at(b50)[0].has_value());
+    EXPECT_EQ(twice->at(b50)[0], twice->at(b50)[1]);
+    EXPECT_EQ(Changelog(id, b50).size(), log_before + 1);
+  }
+
   // A table without an auto-increment column: absent keys get (key, null, null).
   ASSERT_TRUE(CreateTable("plain", PkTableJson(1)).ok());
   const int64_t plain = TableId("plain");
