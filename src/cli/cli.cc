@@ -250,6 +250,11 @@ int RunCli(int argc, char** argv) {
                        "Rows per second on a fixed schedule, with produce latency percentiles");
     append->add_flag("--scan", append_options->scan,
                      "Read everything back and report that rate too");
+    append->add_option("--writers", append_options->writers,
+                       "Independent writers, each fed by --threads threads (full-speed appends)")
+        ->capture_default_str();
+    append->add_option("--connections", append_options->connections,
+                       "Connections the writers are spread over (default: one per writer)");
     append->callback([&action, append_options] {
       action = [=](CommandContext& ctx) { return PerfAppend(ctx, *append_options); };
     });

@@ -90,6 +90,11 @@ struct PerfOptions {
   std::string compression = "NONE";
   /// Appending threads sharing one writer (full-speed appends only).
   int32_t threads = 1;
+  /// append at full speed: independent AppendWriters, each with `threads` threads of its own.
+  int32_t writers = 1;
+  /// append: Connections the writers are spread over (writer i uses connection i mod this);
+  /// 0: one per writer.
+  int32_t connections = 0;
   /// "wide" (id, ts, then INT/BIGINT/DOUBLE/STRING columns) or "payload" (id, ts, payload).
   std::string schema = "wide";
   /// Columns of the wide schema; 0: 10 for append and e2e, 20 for scan.
@@ -121,8 +126,9 @@ Status Produce(CommandContext& ctx, const ProduceOptions& options);
 Status Scan(CommandContext& ctx, const ScanOptions& options);
 Status Offsets(CommandContext& ctx, const std::string& table);
 Status ClusterInfo(CommandContext& ctx);
-/// Appends rows of `options.schema` to a fresh table in `strom_perf` through one
-/// AppendWriter: at full speed from `threads` threads (MB/s, rows/s), or at `rate` rows/s
+/// Appends rows of `options.schema` to a fresh table in `strom_perf`: at full speed through
+/// `writers` AppendWriters (each on its own or a shared Connection, each fed by `threads`
+/// threads; MB/s, rows/s), or through one AppendWriter at `rate` rows/s
 /// with produce-latency percentiles (scheduled send to acknowledgement); optionally reads
 /// everything back; drops the table unless `keep`.
 Status PerfAppend(CommandContext& ctx, const PerfOptions& options);

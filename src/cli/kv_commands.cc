@@ -330,6 +330,10 @@ void AddKvCommands(CLI::App& app, std::function<Status(CommandContext&)>& action
     cmd->add_option("--buckets", options->buckets, "Buckets of the table")->capture_default_str();
     cmd->add_option("--threads", options->threads, "Threads sharing one writer (and one lookuper)")
         ->capture_default_str();
+    cmd->add_option("--connections", options->connections,
+                    "Connections the threads are spread over, each with its own writer (and "
+                    "lookuper); at most --threads")
+        ->capture_default_str();
     cmd->add_flag("--keep", options->keep, "Keep the table");
   };
   {

@@ -285,16 +285,19 @@ Status CheckCommon(const PerfOptions& options) {
   return Status::OK();
 }
 
-// Appends as fast as `options.threads` threads can through one writer, until the limits;
-// flushes. Returns the seconds from the first append to the end of the flush.
-Result<double> AppendMaxRate(CommandContext& ctx, AppendWriter& writer, const RowShape& shape,
-                             const PerfOptions& options, const RunLimits& limits) {
+// Appends as fast as the writers go, `options.threads` threads per writer, until the limits;
+// then flushes every writer. The threads take chunks of row ids from one shared counter, so
+// the row count is exact and a faster writer takes more of it. Returns the seconds from the
+// first append to the end of the last flush.
+Result<double> AppendMaxRate(CommandContext& ctx, const std::vector<AppendWriter*>& writers,
+                             const RowShape& shape, const PerfOptions& options,
+                             const RunLimits& limits) {
   std::atomic<int64_t> next{0};
   FirstError error;
   const Clock::time_point start = Clock::now();
   const std::optional<Clock::time_point> deadline =
       limits.duration ? std::optional(start + *limits.duration) : std::nullopt;
-  auto work = [&] {
+  auto work = [&](AppendWriter* writer) {
     std::vector<GenericRow> pool = shape.pool;
     constexpr int64_t kChunk = 256;  // rows claimed at once; the deadline is checked per chunk
     for (;;) {
@@ -307,7 +310,7 @@ Result<double> AppendMaxRate(CommandContext& ctx, AppendWriter& writer, const Ro
         GenericRow& row = pool[static_cast<size_t>(i) & (pool.size() - 1)];
         row[0] = Datum(i);
         row[1] = Datum(Nanos(Clock::now()));
-        Status st = writer.Append(row);
+        Status st = writer->Append(row);
         if (!st.ok()) {
           error.Note(st);
           return;
@@ -315,15 +318,84 @@ Result<double> AppendMaxRate(CommandContext& ctx, AppendWriter& writer, const Ro
       }
     }
   };
+  const size_t total = writers.size() * static_cast<size_t>(options.threads);
   std::vector<std::thread> threads;
-  for (int32_t t = 1; t < options.threads; ++t) threads.emplace_back(work);
-  work();
+  for (size_t t = 1; t < total; ++t) threads.emplace_back(work, writers[t % writers.size()]);
+  work(writers[0]);
   for (auto& t : threads) t.join();
-  error.Note(writer.Flush());
+  // Flush the writers side by side: each Flush waits for its own acknowledgements only.
+  threads.clear();
+  for (size_t w = 1; w < writers.size(); ++w) {
+    threads.emplace_back([&, w] { error.Note(writers[w]->Flush()); });
+  }
+  error.Note(writers[0]->Flush());
+  for (auto& t : threads) t.join();
   const double seconds = Seconds(Clock::now() - start);
   if (!error.status.ok()) return error.status;
   return seconds;
 }
+
+Result<double> AppendMaxRate(CommandContext& ctx, AppendWriter& writer, const RowShape& shape,
+                             const PerfOptions& options, const RunLimits& limits) {
+  return AppendMaxRate(ctx, std::vector<AppendWriter*>{&writer}, shape, options, limits);
+}
+
+// The writers of an append run and what they write through. Writer i uses connection
+// i mod `connections`; connection 0 is the command's own, the others are opened with its
+// configuration, so each has its own network thread and TCP connections.
+struct AppendWriters {
+  std::vector<std::unique_ptr<Connection>> extra_connections;
+  std::vector<std::unique_ptr<Table>> tables;
+  std::vector<std::unique_ptr<AppendWriter>> writers;
+  int32_t connections = 1;
+
+  static Result<AppendWriters> Open(Connection* conn, const TablePath& path, int32_t writers,
+                                    int32_t connections) {
+    AppendWriters out;
+    out.connections = std::clamp(connections > 0 ? connections : writers, 1, writers);
+    std::vector<Connection*> conns{conn};
+    for (int32_t c = 1; c < out.connections; ++c) {
+      STROM_ASSIGN_OR_RETURN(std::unique_ptr<Connection> extra,
+                             Connection::Create(conn->config()));
+      conns.push_back(extra.get());
+      out.extra_connections.push_back(std::move(extra));
+    }
+    for (int32_t w = 0; w < writers; ++w) {
+      STROM_ASSIGN_OR_RETURN(std::unique_ptr<Table> table,
+                             conns[static_cast<size_t>(w % out.connections)]->GetTable(path));
+      STROM_ASSIGN_OR_RETURN(std::unique_ptr<AppendWriter> writer,
+                             table->NewAppend().CreateWriter());
+      out.tables.push_back(std::move(table));
+      out.writers.push_back(std::move(writer));
+    }
+    return out;
+  }
+
+  std::vector<AppendWriter*> raw() const {
+    std::vector<AppendWriter*> out;
+    for (const auto& w : writers) out.push_back(w.get());
+    return out;
+  }
+
+  AppendWriterStats SumStats() const {
+    AppendWriterStats sum;
+    for (const auto& w : writers) {
+      const AppendWriterStats s = w->stats();
+      sum.records_appended += s.records_appended;
+      sum.records_acked += s.records_acked;
+      sum.records_failed += s.records_failed;
+      sum.batches_sent += s.batches_sent;
+      sum.bytes_sent += s.bytes_sent;
+      sum.requests_sent += s.requests_sent;
+      sum.retries += s.retries;
+    }
+    return sum;
+  }
+
+  void CloseAll() {
+    for (auto& w : writers) w->Close().IgnoreError();
+  }
+};
 
 // Appends at `options.rate` rows/s on a fixed schedule; a second thread waits for each row's
 // acknowledgement in append order and records the time from the row's scheduled send time
@@ -526,20 +598,34 @@ int32_t WidthOr(const PerfOptions& options, int32_t fallback) {
 
 Status PerfAppend(CommandContext& ctx, const PerfOptions& options) {
   STROM_RETURN_IF_ERROR(CheckCommon(options));
+  if (options.writers <= 0 || options.connections < 0) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "--writers must be positive and --connections not negative");
+  }
+  if (options.rate > 0 && (options.writers > 1 || options.connections > 1)) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "--writers and --connections are for full-speed appends; --rate uses one "
+                     "writer");
+  }
   STROM_ASSIGN_OR_RETURN(RowShape shape,
                          MakeRowShape(options.schema, WidthOr(options, 10), options.payload_bytes));
   STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
   STROM_ASSIGN_OR_RETURN(auto table, PerfTable::Create(conn, "append", shape.schema, options));
-  STROM_ASSIGN_OR_RETURN(auto writer, table->table().NewAppend().CreateWriter());
+  STROM_ASSIGN_OR_RETURN(AppendWriters writers, AppendWriters::Open(conn, table->path(),
+                                                                     options.writers,
+                                                                     options.connections));
   const RunLimits limits = ResolveLimits(options, 1000000);
   LatencyHistogram latencies;
   const double cpu_start = ProcessCpuSeconds();
-  Result<double> seconds = options.rate > 0
-                               ? AppendPaced(ctx, *writer, shape, options, limits, &latencies)
-                               : AppendMaxRate(ctx, *writer, shape, options, limits);
+  Result<double> seconds =
+      options.rate > 0
+          ? AppendPaced(ctx, *writers.writers[0], shape, options, limits, &latencies)
+          : AppendMaxRate(ctx, writers.raw(), shape, options, limits);
   const double client_cpu = ProcessCpuSeconds() - cpu_start;
-  const AppendWriterStats stats = writer->stats();
-  writer->Close().IgnoreError();
+  const AppendWriterStats stats = writers.SumStats();
+  std::vector<int64_t> writer_rows;
+  for (const auto& w : writers.writers) writer_rows.push_back(w->stats().records_acked);
+  writers.CloseAll();
   STROM_RETURN_IF_ERROR(seconds.status());
   const int64_t rows = stats.records_acked;
   const double log_bytes = static_cast<double>(stats.bytes_sent);
@@ -562,6 +648,9 @@ Status PerfAppend(CommandContext& ctx, const PerfOptions& options) {
     doc["raw_mb_per_s"] = raw_bytes / 1e6 / *seconds;
     doc["client_cpu_seconds"] = client_cpu;
     doc["threads"] = options.rate > 0 ? 1 : options.threads;
+    doc["writers"] = static_cast<int32_t>(writers.writers.size());
+    doc["connections"] = writers.connections;
+    doc["writer_rows"] = writer_rows;
     doc["batches"] = stats.batches_sent;
     doc["requests"] = stats.requests_sent;
     doc["retries"] = stats.retries;
@@ -580,10 +669,12 @@ Status PerfAppend(CommandContext& ctx, const PerfOptions& options) {
   } else {
     ctx.out() << fmt::format(
         "Appended {} rows of {} columns ({} of batches) in {:.2f} s: {:.1f} MB/s, {} rows/s "
-        "({:.1f} MB/s of values; {} batches, {} requests, {} retries)\n",
+        "({:.1f} MB/s of values; {} writer(s) on {} connection(s); {} batches, {} requests, {} "
+        "retries)\n",
         FormatCount(rows), shape.width, FormatBytes(log_bytes), *seconds,
         log_bytes / 1e6 / *seconds, FormatCount(static_cast<int64_t>(rows / *seconds)),
-        raw_bytes / 1e6 / *seconds, stats.batches_sent, stats.requests_sent, stats.retries);
+        raw_bytes / 1e6 / *seconds, writers.writers.size(), writers.connections,
+        stats.batches_sent, stats.requests_sent, stats.retries);
     if (options.rate > 0) {
       ctx.out() << fmt::format("Produce latency at {} rows/s: {}\n",
                                FormatCount(static_cast<int64_t>(options.rate)),

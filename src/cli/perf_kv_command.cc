@@ -108,19 +108,48 @@ class KvPerfTable {
   std::unique_ptr<Table> table_;
 };
 
-// Upserts keys [0, keys) from `threads` threads through one writer; returns the seconds from
-// the first upsert until everything was acknowledged.
-Result<double> LoadKeys(Table& table, int64_t keys, int32_t threads, int64_t version,
-                        UpsertWriterStats* stats) {
-  STROM_ASSIGN_OR_RETURN(std::unique_ptr<UpsertWriter> writer, table.NewUpsert().CreateWriter());
+// The run's table as seen through `connections` Connections: the command's own first, the
+// others opened with its configuration (each has its own network thread and TCP connections).
+struct KvConnections {
+  std::vector<std::unique_ptr<Connection>> extra;
+  std::vector<std::unique_ptr<Table>> extra_tables;
+  std::vector<Table*> tables;
+
+  static Result<KvConnections> Open(Connection* conn, Table* own, int32_t connections) {
+    KvConnections out;
+    out.tables.push_back(own);
+    for (int32_t c = 1; c < connections; ++c) {
+      STROM_ASSIGN_OR_RETURN(std::unique_ptr<Connection> extra,
+                             Connection::Create(conn->config()));
+      STROM_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, extra->GetTable(own->path()));
+      out.tables.push_back(table.get());
+      out.extra.push_back(std::move(extra));
+      out.extra_tables.push_back(std::move(table));
+    }
+    return out;
+  }
+};
+
+// Upserts keys [0, keys) from `threads` threads, thread t through the writer of table
+// t mod tables.size() (one UpsertWriter per table handle); returns the seconds from the first
+// upsert until everything was acknowledged, and the writers' summed stats.
+Result<double> LoadKeys(const std::vector<Table*>& tables, int64_t keys, int32_t threads,
+                        int64_t version, UpsertWriterStats* stats) {
+  std::vector<std::unique_ptr<UpsertWriter>> writers;
+  for (Table* table : tables) {
+    STROM_ASSIGN_OR_RETURN(std::unique_ptr<UpsertWriter> writer,
+                           table->NewUpsert().CreateWriter());
+    writers.push_back(std::move(writer));
+  }
   std::mutex error_mu;
   Status first_error;
   const Clock::time_point start = Clock::now();
   std::vector<std::thread> workers;
   for (int32_t t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
+      UpsertWriter& writer = *writers[static_cast<size_t>(t) % writers.size()];
       for (int64_t id = t; id < keys; id += threads) {
-        Status status = writer->Upsert(PerfRow(id, version));
+        Status status = writer.Upsert(PerfRow(id, version));
         if (!status.ok()) {
           std::lock_guard<std::mutex> lock(error_mu);
           if (first_error.ok()) first_error = status;
@@ -131,9 +160,26 @@ Result<double> LoadKeys(Table& table, int64_t keys, int32_t threads, int64_t ver
   }
   for (auto& worker : workers) worker.join();
   STROM_RETURN_IF_ERROR(first_error);
-  STROM_RETURN_IF_ERROR(writer->Close());
+  // Close the writers side by side: each waits for its own acknowledgements only.
+  std::vector<Status> closed(writers.size());
+  workers.clear();
+  for (size_t w = 0; w < writers.size(); ++w) {
+    workers.emplace_back([&, w] { closed[w] = writers[w]->Close(); });
+  }
+  for (auto& worker : workers) worker.join();
+  for (const Status& status : closed) STROM_RETURN_IF_ERROR(status);
   const double seconds = Seconds(Clock::now() - start);
-  *stats = writer->stats();
+  *stats = UpsertWriterStats();
+  for (const auto& writer : writers) {
+    const UpsertWriterStats s = writer->stats();
+    stats->records_appended += s.records_appended;
+    stats->records_acked += s.records_acked;
+    stats->records_failed += s.records_failed;
+    stats->batches_sent += s.batches_sent;
+    stats->bytes_sent += s.bytes_sent;
+    stats->requests_sent += s.requests_sent;
+    stats->retries += s.retries;
+  }
   return seconds;
 }
 
@@ -158,6 +204,9 @@ Status CheckOptions(const KvPerfOptions& options) {
   if (options.concurrency <= 0) {
     return MakeError(ErrorCode::kInvalidConfig, "--concurrency must be positive");
   }
+  if (options.connections <= 0) {
+    return MakeError(ErrorCode::kInvalidConfig, "--connections must be positive");
+  }
   return Status::OK();
 }
 
@@ -168,9 +217,12 @@ Status PerfUpsert(CommandContext& ctx, const KvPerfOptions& options) {
   STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
   STROM_ASSIGN_OR_RETURN(auto table,
                          KvPerfTable::Create(conn, options.buckets, options.keep, "upsert"));
+  const int32_t connections = std::min(options.connections, options.threads);
+  STROM_ASSIGN_OR_RETURN(KvConnections conns,
+                         KvConnections::Open(conn, &table->table(), connections));
   UpsertWriterStats stats;
   STROM_ASSIGN_OR_RETURN(double seconds,
-                         LoadKeys(table->table(), options.keys, options.threads, 0, &stats));
+                         LoadKeys(conns.tables, options.keys, options.threads, 0, &stats));
   const double rate = static_cast<double>(stats.records_acked) / seconds;
   if (ctx.json()) {
     ctx.out() << ordered_json{{"workload", "upsert"},
@@ -178,6 +230,7 @@ Status PerfUpsert(CommandContext& ctx, const KvPerfOptions& options) {
                               {"columns", 1 + kValueColumns},
                               {"buckets", options.buckets},
                               {"threads", options.threads},
+                              {"connections", connections},
                               {"rows", stats.records_acked},
                               {"seconds", seconds},
                               {"rows_per_s", rate},
@@ -190,10 +243,10 @@ Status PerfUpsert(CommandContext& ctx, const KvPerfOptions& options) {
               << '\n';
   } else {
     ctx.out() << fmt::format(
-        "Upserted {} keys (10 columns) into {} ({} bucket(s), {} thread(s)) in {:.2f} s: {} "
-        "rows/s, {}/s of KV batches, {} requests\n",
+        "Upserted {} keys (10 columns) into {} ({} bucket(s), {} thread(s) on {} "
+        "connection(s)) in {:.2f} s: {} rows/s, {}/s of KV batches, {} requests\n",
         FormatCount(stats.records_acked), table->path().ToString(), options.buckets,
-        options.threads, seconds, FormatCount(static_cast<int64_t>(rate)),
+        options.threads, connections, seconds, FormatCount(static_cast<int64_t>(rate)),
         FormatBytes(static_cast<double>(stats.bytes_sent) / seconds),
         FormatCount(stats.requests_sent));
   }
@@ -205,11 +258,18 @@ Status PerfLookup(CommandContext& ctx, const KvPerfOptions& options) {
   STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
   STROM_ASSIGN_OR_RETURN(auto table,
                          KvPerfTable::Create(conn, options.buckets, options.keep, "lookup"));
+  const int32_t connections = std::min(options.connections, options.threads);
+  STROM_ASSIGN_OR_RETURN(KvConnections conns,
+                         KvConnections::Open(conn, &table->table(), connections));
   UpsertWriterStats load_stats;
   STROM_ASSIGN_OR_RETURN(double load_seconds,
-                         LoadKeys(table->table(), options.keys, options.threads, 0, &load_stats));
-  STROM_ASSIGN_OR_RETURN(std::unique_ptr<Lookuper> lookuper,
-                         table->table().NewLookup().CreateLookuper());
+                         LoadKeys(conns.tables, options.keys, options.threads, 0, &load_stats));
+  // One Lookuper per connection; thread t looks up through lookuper t mod connections.
+  std::vector<std::unique_ptr<Lookuper>> lookupers;
+  for (Table* t : conns.tables) {
+    STROM_ASSIGN_OR_RETURN(std::unique_ptr<Lookuper> lookuper, t->NewLookup().CreateLookuper());
+    lookupers.push_back(std::move(lookuper));
+  }
 
   // Each thread keeps `concurrency / threads` lookups in flight and waits for them in the
   // order it issued them; a lookup's latency runs from LookupAsync to the end of its Wait.
@@ -225,6 +285,7 @@ Status PerfLookup(CommandContext& ctx, const KvPerfOptions& options) {
   std::vector<std::thread> workers;
   for (int32_t t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
+      Lookuper* lookuper = lookupers[static_cast<size_t>(t) % lookupers.size()].get();
       std::mt19937_64 rng(static_cast<uint64_t>(t) * 7919 + 17);
       std::uniform_int_distribution<int64_t> pick(0, options.keys - 1);
       const int64_t count = options.lookups / threads + (t < options.lookups % threads ? 1 : 0);
@@ -289,6 +350,7 @@ Status PerfLookup(CommandContext& ctx, const KvPerfOptions& options) {
                               {"load_seconds", load_seconds},
                               {"load_rows_per_s", static_cast<double>(options.keys) / load_seconds},
                               {"threads", threads},
+                              {"connections", connections},
                               {"concurrency", window * threads},
                               {"lookups", done},
                               {"found", found.load()},
@@ -307,10 +369,11 @@ Status PerfLookup(CommandContext& ctx, const KvPerfOptions& options) {
               << '\n';
   } else {
     ctx.out() << fmt::format(
-        "Looked up {} random keys of {} in {} ({} thread(s), {} in flight) in {:.2f} s: {} "
-        "lookups/s; latency p50 {:.3f} ms, p99 {:.3f} ms, p99.9 {:.3f} ms, max {:.3f} ms\n",
+        "Looked up {} random keys of {} in {} ({} thread(s) on {} connection(s), {} in flight) "
+        "in {:.2f} s: {} lookups/s; latency p50 {:.3f} ms, p99 {:.3f} ms, p99.9 {:.3f} ms, max "
+        "{:.3f} ms\n",
         FormatCount(done), FormatCount(options.keys), table->path().ToString(), threads,
-        window * threads, seconds, FormatCount(static_cast<int64_t>(rate)), Percentile(all, 0.50),
+        connections, window * threads, seconds, FormatCount(static_cast<int64_t>(rate)), Percentile(all, 0.50),
         Percentile(all, 0.99), Percentile(all, 0.999),
         all.empty() ? 0.0 : static_cast<double>(all.back()) / 1e6);
     if (missing.load() > 0 || wrong.load() > 0) {

@@ -1016,5 +1016,57 @@ TEST_F(ClusterTest, CliPrimaryKeyTable) {
   EXPECT_EQ(std::count(snapshot.out.begin(), snapshot.out.end(), '\n'), 5) << snapshot.out;
 }
 
+// `strom perf` with several writers or threads, each group on a Connection of its own: the
+// counts add up exactly over the writers, and the lookup run checks every row it reads.
+TEST_F(ClusterTest, CliPerfParallel) {
+  auto append = Cli({"--format", "json", "perf", "append", "--rows", "30000", "--payload", "50",
+                     "--buckets", "3", "--writers", "3", "--connections", "2", "--scan"});
+  ASSERT_EQ(append.exit_code, 0) << append.err;
+  json a = json::parse(append.out);
+  EXPECT_EQ(a["rows"], 30000);
+  EXPECT_EQ(a["scan_rows"], 30000);
+  EXPECT_EQ(a["writers"], 3);
+  EXPECT_EQ(a["connections"], 2);
+  ASSERT_EQ(a["writer_rows"].size(), 3u) << append.out;
+  int64_t written = 0;
+  for (const json& n : a["writer_rows"]) written += n.get<int64_t>();
+  EXPECT_EQ(written, 30000);
+  EXPECT_GT(a["mb_per_s"].get<double>(), 0);
+
+  // One connection per writer by default; a human summary names both counts.
+  auto human = Cli({"perf", "append", "--rows", "5000", "--writers", "2"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("2 writer(s) on 2 connection(s)"), std::string::npos) << human.out;
+
+  // Paced appends keep one writer; nonsense counts are usage errors.
+  EXPECT_EQ(Cli({"perf", "append", "--rate", "100", "--duration", "1", "--writers", "2"})
+                .exit_code, 2);
+  EXPECT_EQ(Cli({"perf", "append", "--rows", "10", "--writers", "0"}).exit_code, 2);
+  EXPECT_EQ(Cli({"perf", "upsert", "--keys", "10", "--connections", "0"}).exit_code, 2);
+
+  auto upsert = Cli({"--format", "json", "perf", "upsert", "--keys", "3000", "--buckets", "2",
+                     "--threads", "3", "--connections", "3"});
+  ASSERT_EQ(upsert.exit_code, 0) << upsert.err;
+  json u = json::parse(upsert.out);
+  EXPECT_EQ(u["rows"], 3000);
+  EXPECT_EQ(u["threads"], 3);
+  EXPECT_EQ(u["connections"], 3);
+
+  auto lookup = Cli({"--format", "json", "perf", "lookup", "--keys", "2000", "--lookups", "3000",
+                     "--buckets", "2", "--threads", "4", "--connections", "2"});
+  ASSERT_EQ(lookup.exit_code, 0) << lookup.err;
+  json l = json::parse(lookup.out);
+  EXPECT_EQ(l["lookups"], 3000);
+  EXPECT_EQ(l["found"], 3000);
+  EXPECT_EQ(l["mismatched"], 0);
+  EXPECT_EQ(l["connections"], 2);
+
+  // No more connections than threads.
+  auto clamped = Cli({"--format", "json", "perf", "upsert", "--keys", "100", "--threads", "1",
+                      "--connections", "4"});
+  ASSERT_EQ(clamped.exit_code, 0) << clamped.err;
+  EXPECT_EQ(json::parse(clamped.out)["connections"], 1);
+}
+
 }  // namespace
 }  // namespace strom
