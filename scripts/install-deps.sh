@@ -2,6 +2,7 @@
 # Installs everything Strom needs to build, test and benchmark on Debian 12.
 # Idempotent and quiet when all is present; safe to run on every `make test`.
 set -euo pipefail
+# --profiling: also Debian's linux-perf (`perf`), only for bench/peer/run.py --profile.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -22,6 +23,9 @@ DEB_PACKAGES=(
   python3-venv
   openjdk-17-jdk-headless maven
 )
+for arg in "$@"; do
+  [ "$arg" = --profiling ] && DEB_PACKAGES+=(linux-perf)
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

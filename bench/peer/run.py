@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark of `strom-server local` and the released Apache Fluss 0.9.1 server.
 
-Both servers are driven by the same client, the `strom` CLI (`strom perf ...`, Strom's C++
-client speaking the Fluss protocol), on loopback, in alternating rounds (Strom, Fluss, Strom,
+Both servers are driven by the same clients, the `strom` CLI (`strom perf ...`, Strom's C++
+client speaking the Fluss protocol) and, for the rows marked "Java client", the released Fluss
+Java client (bench/peer/java-perf.sh), on loopback, in alternating rounds (Strom, Fluss, Strom,
 Fluss, ...). Each round starts the server fresh in a temp data dir, measures its cold start,
 idle RSS, then runs every workload the CLI offers, sampling RSS and CPU of the server processes
-(for Fluss: ZooKeeper + CoordinatorServer + TabletServer), and stops it. The medians per metric
-and server, their ratio and the issue-5 target go to a table (a section of bench/RESULTS.md that
-this script owns) and a chart (bench/results.png).
+(for Fluss: ZooKeeper + CoordinatorServer + TabletServer), and stops it. The throughput
+workloads run at each `--parallel` level (writers or threads, each with its own connection) and
+count at each server's best level. The medians per metric and server, their ratio and the
+issue-5 target go to a table (a section of bench/RESULTS.md that this script owns) and a chart
+(bench/results.png).
 
     run.py --bin-dir BUILD/src/apps [--rounds 3] [--smoke] [--results FILE] [--chart FILE]
-           [--json FILE] [--servers strom,fluss] [--workloads a,b,...]
+           [--json FILE] [--servers strom,fluss] [--workloads a,b,...] [--parallel 1,2,4]
+           [--no-java] [--profile bench/peer/profiles]
 
 Whatever happens to this script (exception, Ctrl-C, SIGTERM, even SIGKILL), a detached reaper
 process stops the servers it started and removes their data dirs.
@@ -19,6 +23,7 @@ process stops the servers it started and removes their data dirs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -493,6 +498,13 @@ METRICS: dict[str, tuple[str, str, str, tuple[str, float] | None]] = {
     "upsert_rows_s": ("Upsert (primary-key table)", "rows/s", "higher", (">=", 2)),
     "lookup_keys_s": ("Lookup, random existing keys", "keys/s", "higher", (">=", 3)),
     "lookup_p99_ms": ("Lookup latency p99", "ms", "lower", ("<=", 1 / 3)),
+    # The same workloads through the released Fluss Java client (bench/peer/java-perf.sh), so
+    # that the client is not the difference either way. The Java client does not expose the
+    # bytes it sent, so its append figure is rows/s (the same rows as the C++ client's).
+    "append_java_rows_s": ("Append, max rate (Java client)", "rows/s", "higher", (">=", 3)),
+    "lookup_java_keys_s": ("Lookup, random existing keys (Java client)", "keys/s", "higher",
+                           (">=", 3)),
+    "lookup_java_p99_ms": ("Lookup latency p99 (Java client)", "ms", "lower", ("<=", 1 / 3)),
 }
 
 
@@ -505,17 +517,31 @@ def pick(doc: dict, *keys: str) -> float | None:
 
 
 class Workload:
-    """One `strom perf` command and how its JSON output maps onto metrics."""
+    """One `strom perf` command (or Java driver run) and how its JSON output maps onto metrics.
+
+    `parallel(n)` gives the options that run the workload with parallelism n (n writers or
+    threads, each with its own connection); such a workload is run once per level of the sweep
+    (`--parallel`) and each server's figures are those of its best level (by `primary`).
+    `runner` is "strom" (the `strom` CLI) or "java" (bench/peer/java-perf.sh).
+    """
 
     def __init__(self, name: str, subcommand: list[str], full: list[str], smoke: list[str],
-                 extract, needs: list[str] | None = None, load_sample: bool = False):
+                 extract, needs: list[str] | None = None, load_sample: bool = False,
+                 parallel=None, primary: str | None = None, runner: str = "strom"):
         self.name, self.subcommand = name, subcommand
         self.full, self.smoke = full, smoke
         self.extract = extract
         self.needs = needs or []  # options that must appear in `--help` (else not run)
         self.load_sample = load_sample
+        self.parallel, self.primary, self.runner = parallel, primary, runner
+
+    def args(self, smoke: bool, level: int | None) -> list[str]:
+        extra = self.parallel(level) if self.parallel and level is not None else []
+        return [*self.subcommand, *(self.smoke if smoke else self.full), *extra]
 
     def available(self, cli: Cli) -> bool:
+        if self.runner == "java":
+            return java_available()
         text = cli.options_of(*self.subcommand)
         # An unknown subcommand may still print its parent's help: check the usage line.
         usage = next((line for line in text.splitlines() if line.startswith("Usage:")), "")
@@ -554,17 +580,53 @@ def _lookup(doc: dict) -> dict:
             "lookup_p99_ms": pick(doc, "p99_ms")}
 
 
+def _append_java(doc: dict) -> dict:
+    return {"append_java_rows_s": pick(doc, "rows_per_s")}
+
+
+def _lookup_java(doc: dict) -> dict:
+    return {"lookup_java_keys_s": pick(doc, "rows_per_s"), "lookup_java_p99_ms": pick(doc, "p99_ms")}
+
+
+def _writers(n: int) -> list[str]:
+    return ["--writers", str(n)]
+
+
+def _threads_connections(n: int) -> list[str]:
+    return ["--threads", str(n), "--connections", str(n)]
+
+
+def _threads(n: int) -> list[str]:
+    return ["--threads", str(n)]
+
+
+JAVA_PERF = HERE / "java-perf.sh"
+
+
+def java_available() -> bool:
+    return bool(shutil.which("java") and shutil.which("mvn"))
+
+
 def workloads() -> list[Workload]:
     """Every workload, in the order run; a name may have fallbacks for older CLIs (the first
     one whose subcommand and options the CLI has is used).
 
     Sizes: a full append writes about 1 GB, a full scan reads about 0.5 GB, the paced runs last
-    10 s; the smoke sizes are a few MB and about 2 s each.
+    10 s; the smoke sizes are a few MB and about 2 s each. The throughput workloads (append,
+    upsert, lookup, and their Java-client twins) are swept over the `--parallel` levels.
     """
     return [
         # 10-column rows (the CLI's default "wide" schema), 3 buckets, acks=all (the client's
-        # default), as fast as one writer goes; uncompressed, so that the server, not the
-        # client's ZSTD, is what is measured.
+        # default), as fast as N writers go (each its own connection and AppendWriter);
+        # uncompressed, so that the server, not the client's ZSTD, is what is measured.
+        Workload("append", ["perf", "append"],
+                 full=["--rows", "4000000", "--payload", "200", "--buckets", "3",
+                       "--compression", "NONE"],
+                 smoke=["--rows", "20000", "--payload", "100", "--buckets", "3",
+                        "--compression", "NONE"],
+                 extract=_append, load_sample=True, needs=["--writers"], parallel=_writers,
+                 primary="append_mb_s"),
+        # Older CLIs without --writers: one writer, not swept.
         Workload("append", ["perf", "append"],
                  full=["--rows", "4000000", "--payload", "200", "--buckets", "3",
                        "--compression", "NONE"],
@@ -598,6 +660,12 @@ def workloads() -> list[Workload]:
                  extract=_e2e, needs=["--rate"]),
         # Primary-key table (id BIGINT key + 9 columns): 1 million keys upserted once each;
         # then random existing keys looked up through the batched lookup client.
+        # N threads, each with its own connection (and writer / lookuper).
+        Workload("upsert", ["perf", "upsert"],
+                 full=["--keys", "1000000", "--buckets", "3"],
+                 smoke=["--keys", "10000", "--buckets", "3"],
+                 extract=_upsert, needs=["--keys", "--connections"],
+                 parallel=_threads_connections, primary="upsert_rows_s"),
         Workload("upsert", ["perf", "upsert"],
                  full=["--keys", "1000000", "--buckets", "3"],
                  smoke=["--keys", "10000", "--buckets", "3"],
@@ -605,7 +673,26 @@ def workloads() -> list[Workload]:
         Workload("lookup", ["perf", "lookup"],
                  full=["--keys", "200000", "--lookups", "500000", "--buckets", "3"],
                  smoke=["--keys", "5000", "--lookups", "5000", "--buckets", "3"],
+                 extract=_lookup, needs=["--keys", "--lookups", "--connections"],
+                 parallel=_threads_connections, primary="lookup_keys_s"),
+        Workload("lookup", ["perf", "lookup"],
+                 full=["--keys", "200000", "--lookups", "500000", "--buckets", "3"],
+                 smoke=["--keys", "5000", "--lookups", "5000", "--buckets", "3"],
                  extract=_lookup, needs=["--keys", "--lookups"]),
+        # The released Java client on the same tables and rows (tests/interop/java PerfDriver):
+        # N writers / threads, each with its own Connection.
+        Workload("append_java", ["append"],
+                 full=["--rows", "4000000", "--payload", "200", "--buckets", "3",
+                       "--compression", "NONE"],
+                 smoke=["--rows", "20000", "--payload", "100", "--buckets", "3",
+                        "--compression", "NONE"],
+                 extract=_append_java, parallel=_writers, primary="append_java_rows_s",
+                 runner="java"),
+        Workload("lookup_java", ["lookup"],
+                 full=["--keys", "200000", "--lookups", "500000", "--buckets", "3"],
+                 smoke=["--keys", "5000", "--lookups", "5000", "--buckets", "3"],
+                 extract=_lookup_java, parallel=_threads, primary="lookup_java_keys_s",
+                 runner="java"),
     ]
 
 
@@ -623,22 +710,37 @@ def choose(cli: Cli, candidates: list[Workload]) -> tuple[list[Workload], list[s
 
 
 class Profiler:
-    """`perf record` of the server processes while a workload runs (Strom only: the JVM's JIT
-    frames would need a symbol map), summarised to the top symbols with `perf report`."""
+    """`perf record -g` of the server processes while a workload runs (Strom only: the JVM's
+    JIT frames would need a symbol map), summarised with `perf report` into DIR/TAG.txt: the
+    top symbols (self time, by shared object and symbol) and the share of each thread name.
+    The perf.data file goes to a temp folder and is deleted; only the text is kept."""
 
-    def __init__(self, out: pathlib.Path | None, pids: list[int], tag: str):
-        self.out, self.pids, self.tag = out, pids, tag
+    def __init__(self, out: pathlib.Path | None, pids: list[int], tag: str, scratch: pathlib.Path,
+                 note: str = ""):
+        self.out, self.pids, self.tag, self.note = out, pids, tag, note
+        self.data = scratch / f"{tag}.perf.data"
         self.proc = None
+        self.t0 = 0.0
 
     def __enter__(self):
-        if self.out is not None and self.pids and shutil.which("perf"):
-            self.out.mkdir(parents=True, exist_ok=True)
-            self.data = self.out / f"{self.tag}.perf.data"
-            self.proc = subprocess.Popen(
-                ["perf", "record", "-q", "-F", "499", "-g", "-o", str(self.data),
-                 "-p", ",".join(map(str, self.pids))],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.out is None or not self.pids:
+            return self
+        if not shutil.which("perf"):
+            raise BenchError("--profile needs `perf` (scripts/install-deps.sh --profiling)")
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            ["perf", "record", "-q", "-F", "499", "-g", "-o", str(self.data),
+             "-p", ",".join(map(str, self.pids))],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.t0 = time.monotonic()
         return self
+
+    def _report(self, *sort_args: str) -> list[str]:
+        report = subprocess.run(["perf", "report", "-i", str(self.data), "--stdio", "--no-children",
+                                 "-g", "none", *sort_args], capture_output=True, text=True,
+                                timeout=300).stdout
+        return [line.rstrip(" -") for line in report.splitlines()
+                if line.strip() and not line.startswith("#")]
 
     def __exit__(self, *exc):
         if self.proc is None:
@@ -649,50 +751,84 @@ class Profiler:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        report = subprocess.run(["perf", "report", "-i", str(self.data), "--stdio", "--no-children",
-                                 "--sort", "dso,symbol", "-g", "none", "--percent-limit", "0.5"],
-                                capture_output=True, text=True, timeout=300).stdout
-        (self.out / f"{self.tag}.txt").write_text(
-            "\n".join(line.rstrip(" -") for line in report.splitlines()) + "\n")
+        wall = time.monotonic() - self.t0
+        try:
+            symbols = self._report("--sort", "dso,symbol", "--percent-limit", "0.5")
+            threads = self._report("--sort", "comm", "--percent-limit", "0.5")
+        finally:
+            self.data.unlink(missing_ok=True)
+        lines = [f"# perf record -g -F 499 of strom-server during `{self.tag}` ({wall:.1f} s wall)",
+                 f"# {self.note}" if self.note else "#",
+                 "# Self time (no children), % of the server's samples.", "",
+                 "## By thread name", *threads[:20], "",
+                 "## Top symbols (shared object, symbol)", *symbols[:60]]
+        (self.out / f"{self.tag}.txt").write_text("\n".join(lines) + "\n")
         log(f"profile: {self.out / (self.tag + '.txt')}")
 
 
+def run_java(bootstrap: str, args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Runs bench/peer/java-perf.sh; `cpu_s` on the result is the JVM's CPU time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = subprocess.run([str(JAVA_PERF), bootstrap, *args], capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r.cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return r
+
+
 def run_workload(wl: Workload, server, cli: Cli, smoke: bool, timeout: float,
-                 profile: pathlib.Path | None = None) -> tuple[dict, dict]:
-    """Runs one workload; returns (metrics, raw JSON document)."""
-    args = [*wl.subcommand, *(wl.smoke if smoke else wl.full)]
+                 level: int | None = None, profiler=None) -> tuple[dict, dict]:
+    """Runs one workload once (at parallelism `level`); returns (metrics, raw JSON document)."""
+    args = wl.args(smoke, level)
+    shown = f"{'strom' if wl.runner == 'strom' else JAVA_PERF.name} {' '.join(args)}"
     pids = server.pids()
     cpu0 = cpu_seconds(pids)
     wait0 = runqueue_wait_seconds(pids)
     t0 = time.monotonic()
-    with Profiler(profile if server.name == "strom" else None, pids, f"strom-{wl.name}"):
+
+    def go():
+        if wl.runner == "java":
+            return run_java(server.bootstrap, args, timeout)
+        return cli.run(server.bootstrap, args, timeout=timeout)
+
+    with profiler or contextlib.nullcontext():
         if wl.load_sample:
             with PeakSampler(server.pids) as sampler:
-                r = cli.run(server.bootstrap, args, timeout=timeout)
+                r = go()
             peak = sampler.peak_kib
         else:
-            r = cli.run(server.bootstrap, args, timeout=timeout)
+            r = go()
             peak = 0
     wall = time.monotonic() - t0
     cpu = cpu_seconds(server.pids()) - cpu0
     waited = runqueue_wait_seconds(server.pids()) - wait0
     if r.returncode != 0:
-        raise BenchError(f"`strom {' '.join(args)}` against {server.name} failed "
+        raise BenchError(f"`{shown}` against {server.name} failed "
                          f"(exit {r.returncode}): {r.stderr.strip()[-1000:]}")
     try:
         doc = json.loads(r.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError) as e:
-        raise BenchError(f"`strom {' '.join(args)}` printed no JSON: {r.stdout[-500:]!r}") from e
+        raise BenchError(f"`{shown}` printed no JSON: {r.stdout[-500:]!r}") from e
     metrics = wl.extract(doc)
     missing = [k for k, v in metrics.items() if v is None]
     if missing:
-        raise BenchError(f"`strom {' '.join(args)}` output lacks {missing}: {doc}")
+        raise BenchError(f"`{shown}` output lacks {missing}: {doc}")
+    if wl.parallel and level is not None:
+        # The run must have used the parallelism asked for (both drivers echo it).
+        got = pick(doc, "writers") if "--writers" in args else pick(doc, "threads")
+        if got != level:
+            raise BenchError(f"`{shown}` ran with parallelism {got}, not {level}: {doc}")
+        if "--connections" in args or wl.runner == "java":
+            if pick(doc, "connections") != level:
+                raise BenchError(f"`{shown}` used {doc.get('connections')} connections, "
+                                 f"not {level}")
     if wl.load_sample:
         metrics["rss_load_mib"] = peak / 1024
         written = pick(doc, "bytes_sent", "bytes")
         if written:
             metrics["cpu_s_per_gb"] = cpu / (written / 1e9)
             metrics["client_cpu_s_per_gb"] = r.cpu_s / (written / 1e9)
+    doc["_args"] = args
     doc["_wall_s"] = wall
     doc["_server_cpu_s"] = cpu
     doc["_client_cpu_s"] = r.cpu_s
@@ -700,10 +836,38 @@ def run_workload(wl: Workload, server, cli: Cli, smoke: bool, timeout: float,
     return metrics, doc
 
 
+def run_swept(wl: Workload, server, cli: Cli, smoke: bool, timeout: float, levels: list[int],
+              profile: pathlib.Path | None, scratch: pathlib.Path) -> tuple[dict, dict, dict]:
+    """Runs a workload at every parallelism level (once, without a sweep, for a workload that
+    has none). Returns the metrics of the level with the best `primary` figure (the peak RSS
+    is the peak over all levels), its raw document with `_level`, and {level: metrics}."""
+    runs: dict[int | None, tuple[dict, dict]] = {}
+    todo = levels if wl.parallel else [None]
+    for level in todo:
+        # Profiles: the highest level only (the one that loads the server most).
+        profiler = None
+        if profile is not None and server.name == "strom" and level == todo[-1]:
+            tag = f"strom-{wl.name}" + (f"-x{level}" if level is not None else "")
+            profiler = Profiler(profile, server.pids(), tag, scratch,
+                                note=" ".join(wl.args(smoke, level)))
+        runs[level] = run_workload(wl, server, cli, smoke, timeout, level, profiler)
+        if not server.alive():
+            raise BenchError(f"{server.name} died during {wl.name}")
+    best = max(runs, key=lambda lv: runs[lv][0][wl.primary]) if wl.parallel else None
+    metrics, doc = dict(runs[best][0]), runs[best][1]
+    if "rss_load_mib" in metrics:
+        metrics["rss_load_mib"] = max(m["rss_load_mib"] for m, _ in runs.values())
+    doc["_level"] = best
+    sweep = {lv: m for lv, (m, _) in runs.items()} if wl.parallel else {}
+    return metrics, doc, sweep
+
+
 def run_round(server, cli: Cli, wls: list[Workload], smoke: bool, idle_s: float,
-              timeout: float, profile: pathlib.Path | None = None) -> dict:
+              timeout: float, levels: list[int], scratch: pathlib.Path,
+              profile: pathlib.Path | None = None) -> dict:
     metrics: dict[str, float] = {}
     raw: dict[str, dict] = {}
+    sweeps: dict[str, dict] = {}
     try:
         cold = server.start()
         metrics["cold_start_s"] = cold
@@ -711,19 +875,22 @@ def run_round(server, cli: Cli, wls: list[Workload], smoke: bool, idle_s: float,
         time.sleep(idle_s)
         metrics["rss_idle_mib"] = rss_kib(server.pids()) / 1024
         for wl in wls:
-            m, doc = run_workload(wl, server, cli, smoke, timeout, profile)
-            if not server.alive():
-                raise BenchError(f"{server.name} died during {wl.name}")
+            m, doc, sweep = run_swept(wl, server, cli, smoke, timeout, levels, profile, scratch)
             metrics.update(m)
             raw[wl.name] = doc
-            log(f"{server.name}: {wl.name}: " +
-                ", ".join(f"{k}={v:.4g}" for k, v in m.items()) +
+            if sweep:
+                sweeps[wl.name] = {str(lv): sm[wl.primary] for lv, sm in sweep.items()}
+            at = f" at parallelism {doc['_level']}" if doc["_level"] is not None else ""
+            tried = (" (sweep: " + ", ".join(f"{lv}: {sm[wl.primary]:.4g}"
+                                              for lv, sm in sweep.items()) + ")") if sweep else ""
+            log(f"{server.name}: {wl.name}{at}: " +
+                ", ".join(f"{k}={v:.4g}" for k, v in m.items()) + tried +
                 f" (wall {doc['_wall_s']:.1f} s, server cpu {doc['_server_cpu_s']:.2f} s, "
                 f"client cpu {doc['_client_cpu_s']:.2f} s, server threads waited for a cpu "
                 f"{doc['_server_runqueue_wait_s']:.2f} s)")
     finally:
         server.stop()
-    return {"metrics": metrics, "raw": raw}
+    return {"metrics": metrics, "raw": raw, "sweeps": sweeps}
 
 
 # --------------------------------------------------------------------------- report
@@ -813,7 +980,12 @@ def markdown(rows: list[dict], info: dict) -> str:
         f"{m['java']}; load average {info['load_before']} before, {info['load_after']} after "
         "(the machine is shared with other builds, so throughputs are lower bounds).",
         "- Client: the `strom` CLI (`strom perf ...`, Strom's C++ client) for both servers, on "
-        "loopback; client and server share the cores.",
+        "loopback; client and server share the cores. Rows marked \"Java client\" use the "
+        "released Fluss 0.9.1 Java client instead (bench/peer/java-perf.sh), also for both.",
+        f"- Parallelism: append, upsert and lookup (both clients) run at {levels_text(info)} "
+        "writers or threads, each with its own connection, on both servers; each server's "
+        "figures are those of its best level (so the driver is not what limits a server). The "
+        "sweep is listed below the table.",
         "- Servers: `strom-server local` (one process) against ZooKeeper 3.8 (Debian) + Fluss "
         "CoordinatorServer + TabletServer (bench/peer/fluss-peer.sh, JVM defaults as fluss-dist); "
         "RSS and CPU of Fluss include ZooKeeper. Every round starts each server fresh in an empty "
@@ -831,15 +1003,55 @@ def markdown(rows: list[dict], info: dict) -> str:
             f"{fmt_num(r['ratio'])} | {target_text(r['target'])} | {met} | "
             f"{' / '.join(fmt_num(v) for v in r['rounds']['strom'])} | "
             f"{' / '.join(fmt_num(v) for v in r['rounds']['fluss'])} |")
-    lines += ["", "Workloads (the `strom` commands of this run):", ""]
-    for name, args in info["workloads"].items():
-        lines.append(f"- {name}: `strom {' '.join(args)}`")
+    if info.get("sweeps"):
+        lines += ["", "Parallelism sweep (medians over the rounds of the figure each level "
+                  "gave; **bold**: the level used for the table):", "",
+                  "| Workload | Figure | Level | Strom | Fluss |", "|---|---|---|---|---|"]
+        for s in info["sweeps"]:
+            for lv in s["levels"]:
+                cell = {srv: (f"**{fmt_num(s[srv].get(lv))}**" if s["best"].get(srv) == lv
+                              else fmt_num(s[srv].get(lv))) for srv in ("strom", "fluss")}
+                lines.append(f"| {s['workload']} | {s['figure']} | {lv} | {cell['strom']} | "
+                             f"{cell['fluss']} |")
+    lines += ["", "Workloads (the commands of this run; swept options after the `+`):", ""]
+    for name, w in info["workloads"].items():
+        exe = "strom" if w["runner"] == "strom" else "bench/peer/java-perf.sh BOOTSTRAP"
+        swept = f" + `{w['parallel']}`" if w["parallel"] else ""
+        lines.append(f"- {name}: `{exe} {' '.join(w['args'])}`{swept}")
     if info["skipped"]:
-        lines += ["", "Not measured (the CLI of this build lacks the workload): " +
+        lines += ["", "Not measured (the CLI of this build lacks the workload, or no Java driver): " +
                   ", ".join(info["skipped"]) + "."]
     lines += ["", f"Chart: `{info['chart']}` (the same medians; Fluss = 1 in each group)."
               if info.get("chart") else "", "", SECTION_END]
     return "\n".join(lines) + "\n"
+
+
+def levels_text(info: dict) -> str:
+    return "/".join(str(n) for n in info.get("levels", []))
+
+
+def sweep_summary(results: dict, wls: list[Workload]) -> list[dict]:
+    """Per swept workload: the median of its primary figure at each level, per server, and the
+    level most rounds picked as best."""
+    out = []
+    for wl in wls:
+        if not wl.parallel:
+            continue
+        entry = {"workload": wl.name, "figure": METRICS[wl.primary][1], "levels": [],
+                 "strom": {}, "fluss": {}, "best": {}}
+        for srv in ("strom", "fluss"):
+            rounds = [r for r in results.get(srv, []) if wl.name in r.get("sweeps", {})]
+            if not rounds:
+                continue
+            for lv in rounds[0]["sweeps"][wl.name]:
+                values = [r["sweeps"][wl.name][lv] for r in rounds if lv in r["sweeps"][wl.name]]
+                entry["strom" if srv == "strom" else "fluss"][lv] = statistics.median(values)
+                if lv not in entry["levels"]:
+                    entry["levels"].append(lv)
+            picks = [str(r["raw"][wl.name]["_level"]) for r in rounds]
+            entry["best"][srv] = max(set(picks), key=picks.count)
+        out.append(entry)
+    return out
 
 
 def write_section(path: pathlib.Path, section: str) -> None:
@@ -907,8 +1119,18 @@ def main() -> int:
     ap.add_argument("--json", type=pathlib.Path, help="every figure of every round, as JSON")
     ap.add_argument("--idle", type=float, default=None, help="seconds idle before idle RSS")
     ap.add_argument("--profile", type=pathlib.Path, default=None,
-                    help="folder for `perf record` profiles of strom-server, one per workload "
-                         "(first round only; profiling costs the profiled server some speed)")
+                    help="folder for `perf record -g` summaries of strom-server, one text file "
+                         "per workload (first round only, highest --parallel level; profiling "
+                         "costs the profiled server some speed), e.g. bench/peer/profiles")
+    ap.add_argument("--parallel", default=None,
+                    help="parallelism levels of the throughput workloads (writers or threads, "
+                         "each with its own connection), comma-separated; each server's figure "
+                         "is its best level (default 1,2,4; smoke 2)")
+    ap.add_argument("--no-java", action="store_true",
+                    help="skip the Java-client rows (bench/peer/java-perf.sh)")
+    ap.add_argument("--java", action="store_true",
+                    help="run the Java-client rows in --smoke too (JVM starts cost ~15 s per "
+                         "run, too much for the 60 s smoke)")
     ap.add_argument("--command", default=None, help="command line recorded in the report")
     ap.add_argument("--commit", default=None,
                     help="source commit recorded in the report (default: this checkout's HEAD)")
@@ -923,7 +1145,13 @@ def main() -> int:
         if not os.access(exe, os.X_OK):
             log(f"{exe} is missing")
             return 2
+    levels = [int(x) for x in (a.parallel or ("2" if a.smoke else "1,2,4")).split(",")]
+    if not levels or min(levels) < 1:
+        log("--parallel: positive integers, comma-separated")
+        return 2
     wanted = [w for w in workloads() if not a.workloads or w.name in a.workloads.split(",")]
+    if a.no_java or (a.smoke and not a.java):
+        wanted = [w for w in wanted if w.runner != "java"]
     wls, skipped = choose(cli, wanted)
     if skipped:
         log(f"not in this CLI, skipped: {', '.join(skipped)}")
@@ -935,6 +1163,15 @@ def main() -> int:
         signal.signal(sig, interrupted)
 
     subprocess.run([str(PEER_SCRIPT), "fetch"], check=True, stdin=subprocess.DEVNULL)
+    if any(w.runner == "java" for w in wls):
+        # Build the Java driver before anything is timed; a tree whose Java sources do not build
+        # (another change under way) loses the Java rows, not the whole run.
+        built = subprocess.run([str(JAVA_PERF), "--build"], stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True)
+        if built.returncode != 0:
+            log(f"the Java driver does not build; Java-client rows skipped: {built.stderr[-1500:]}")
+            skipped += [w.name for w in wls if w.runner == "java"]
+            wls = [w for w in wls if w.runner != "java"]
     work = pathlib.Path(tempfile.mkdtemp(prefix="strom-bench-peer-"))
     reaper = Reaper(work)
     load_before = open("/proc/loadavg").read().split()[:3]
@@ -950,7 +1187,7 @@ def main() -> int:
                           else FlussServer(cli, reaper, work))
                 log(f"round {rnd}/{a.rounds}: {server.label}")
                 results[name].append(run_round(server, cli, wls, a.smoke, idle_s, timeout,
-                                               a.profile if rnd == 1 else None))
+                                               levels, work, a.profile if rnd == 1 else None))
     finally:
         reaper.finish()
         shutil.rmtree(work, ignore_errors=True)
@@ -964,7 +1201,11 @@ def main() -> int:
         "rounds": a.rounds, "machine": machine(),
         "load_before": ", ".join(load_before),
         "load_after": ", ".join(open("/proc/loadavg").read().split()[:3]),
-        "workloads": {w.name: [*w.subcommand, *(w.smoke if a.smoke else w.full)] for w in wls},
+        "workloads": {w.name: {"runner": w.runner, "args": w.args(a.smoke, None),
+                               "parallel": " / ".join(" ".join(w.parallel(n)) for n in levels)
+                               if w.parallel else ""} for w in wls},
+        "levels": levels,
+        "sweeps": sweep_summary(results, wls),
         "skipped": skipped,
         "chart": (os.path.relpath(a.chart, a.results.parent) if a.chart and a.results else None),
     }
