@@ -276,30 +276,30 @@ class BoolAgg final : public FieldAggregator {
   bool is_and_;
 };
 
+// Bad bitmap bytes fail the write with what Fluss answers (its rbm aggregators throw a
+// RuntimeException: UNKNOWN_SERVER_ERROR), not with the codecs' CORRUPT_RECORD, which clients
+// retry until their delivery timeout.
+Result<Datum> BitmapResult(Result<ByteBuffer> merged) {
+  if (!merged.ok()) return Status(ErrorCode::kUnknownServerError, merged.status().message());
+  return Datum(std::move(merged).value());
+}
+
 class Rbm32Agg final : public FieldAggregator {
  public:
   Result<Datum> Agg(const Datum& acc, const Datum& in) const override {
     Datum out;
     if (NullShortcut(acc, in, &out)) return out;
-    STROM_ASSIGN_OR_RETURN(ByteBuffer merged,
-                           RoaringBitmap32Union(acc.as<std::string>(), in.as<std::string>()));
-    return Datum(std::move(merged));
+    return BitmapResult(RoaringBitmap32Union(acc.as<std::string>(), in.as<std::string>()));
   }
 };
 
-// Java's Roaring64Bitmap bytes (roaring64_bitmap.h). Bad bytes fail the write with what
-// Fluss answers (its aggregator throws a RuntimeException: UNKNOWN_SERVER_ERROR), not with
-// CORRUPT_RECORD, which clients retry until their delivery timeout.
+// Java's Roaring64Bitmap bytes (roaring64_bitmap.h).
 class Rbm64Agg final : public FieldAggregator {
  public:
   Result<Datum> Agg(const Datum& acc, const Datum& in) const override {
     Datum out;
     if (NullShortcut(acc, in, &out)) return out;
-    auto merged = RoaringBitmap64Union(acc.as<std::string>(), in.as<std::string>());
-    if (!merged.ok()) {
-      return Status(ErrorCode::kUnknownServerError, merged.status().message());
-    }
-    return Datum(std::move(merged).value());
+    return BitmapResult(RoaringBitmap64Union(acc.as<std::string>(), in.as<std::string>()));
   }
 };
 
