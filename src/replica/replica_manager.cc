@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "common/config/config.h"
+#include "common/config/options.h"
 #include "common/logging.h"
 #include "kv/kv_table_config.h"
 #include "record/log_record_batch.h"
@@ -55,6 +56,19 @@ std::optional<int64_t> TableIdOfDir(const std::string& name) {
 
 }  // namespace
 
+void ReplicaManagerOptions::ApplyReplicationConfig(const config::Configuration& conf) {
+  replica_max_lag_time = conf.Get(config::kLogReplicaMaxLagTime);
+  min_in_sync_replicas = conf.Get(config::kLogReplicaMinInSyncReplicasNumber);
+  fetcher.backoff = conf.Get(config::kLogReplicaFetchBackoffInterval);
+  fetcher.max_bytes = static_cast<int32_t>(
+      std::clamp<int64_t>(conf.Get(config::kLogReplicaFetchMaxBytes), 1, INT32_MAX));
+  fetcher.max_bytes_per_bucket = static_cast<int32_t>(
+      std::clamp<int64_t>(conf.Get(config::kLogReplicaFetchMaxBytesForBucket), 1, INT32_MAX));
+  fetcher.max_wait = conf.Get(config::kLogReplicaFetchWaitMaxTime);
+  fetcher.min_bytes = static_cast<int32_t>(
+      std::clamp<int64_t>(conf.Get(config::kLogReplicaFetchMinBytes), 0, INT32_MAX));
+}
+
 ReplicaManager::ReplicaManager(Executor reactor, ReplicaManagerOptions options,
                                metadata::MetadataStore& store)
     : reactor_(reactor),
@@ -62,9 +76,11 @@ ReplicaManager::ReplicaManager(Executor reactor, ReplicaManagerOptions options,
       store_(store),
       kv_scanners_(options_.scanners),
       delayed_fetches_(reactor, options_.max_waiting_fetches),
+      delayed_writes_(reactor, options_.max_waiting_writes),
       maintenance_timer_(reactor),
       kv_checkpoint_timer_(reactor),
-      scanner_expiry_timer_(reactor) {}
+      scanner_expiry_timer_(reactor),
+      isr_expiration_timer_(reactor) {}
 
 ReplicaManager::~ReplicaManager() = default;
 
@@ -82,6 +98,18 @@ std::string ReplicaManager::KvTabletDir(const metadata::TableInfo& table, Bucket
 }
 
 Task<Status> ReplicaManager::Start() {
+  if (!options_.local_leadership) {
+    // A cluster tablet server opens buckets when the coordinator names their leaders.
+    SpawnBackground(reactor_, gate_, "replica-maintenance", MaintenanceLoop());
+    if (options_.kv_snapshot_interval.count() > 0) {
+      SpawnBackground(reactor_, gate_, "kv-checkpoint", KvCheckpointLoop());
+    }
+    SpawnBackground(reactor_, gate_, "kv-scanner-expiry", ScannerExpiryLoop());
+    SpawnBackground(reactor_, gate_, "isr-expiration", IsrExpirationLoop());
+    STROM_LOG_INFO(kComponent, "replica manager of server {} started (cluster mode)",
+                   options_.server_id);
+    co_return Status::OK();
+  }
   // Every registered table with its assignment; buckets assigned here are opened.
   std::unordered_map<int64_t, std::string> live_dirs;
   std::set<int64_t> live_ids;
@@ -131,12 +159,13 @@ Status ReplicaManager::DeleteOrphanDirs(const std::unordered_map<int64_t, std::s
       if (!id) continue;
       auto it = live.find(*id);
       if (it != live.end() && fs::path(it->second) == table_entry.path()) continue;
-      STROM_LOG_INFO(kComponent, "deleting tablets of dropped table {}", table_entry.path().string());
+      STROM_LOG_INFO(kComponent, "deleting tablets of dropped table {}",
+                     table_entry.path().string());
       std::error_code rm;
       fs::remove_all(table_entry.path(), rm);
       if (rm) {
-        return MakeError(ErrorCode::kStorage, "cannot delete {}: {}",
-                         table_entry.path().string(), rm.message());
+        return MakeError(ErrorCode::kStorage, "cannot delete {}: {}", table_entry.path().string(),
+                         rm.message());
       }
     }
   }
@@ -146,16 +175,21 @@ Status ReplicaManager::DeleteOrphanDirs(const std::unordered_map<int64_t, std::s
 Task<void> ReplicaManager::Stop() {
   stopping_ = true;
   delayed_fetches_.Stop();
+  delayed_writes_.Stop();
   maintenance_timer_.cancel();
   kv_checkpoint_timer_.cancel();
   scanner_expiry_timer_.cancel();
+  isr_expiration_timer_.cancel();
+  for (auto& [leader, fetcher] : fetchers_) co_await fetcher->Stop();
+  fetchers_.clear();
   co_await gate_.Close();
   kv_scanners_.CloseAll();
   for (auto& [bucket, replica] : replicas_) {
     if (replica->kv) {
       // Close() checkpoints, so the next start replays nothing.
       Status s = replica->kv->Close();
-      if (!s.ok()) STROM_LOG_WARN(kComponent, "closing the KV tablet of {}: {}", bucket, s.ToString());
+      if (!s.ok())
+        STROM_LOG_WARN(kComponent, "closing the KV tablet of {}: {}", bucket, s.ToString());
       replica->kv.reset();
     }
     Status s = replica->log->Close();
@@ -187,8 +221,8 @@ Task<void> ReplicaManager::KvCheckpointLoop() {
 }
 
 Task<void> ReplicaManager::ScannerExpiryLoop() {
-  const auto interval = std::max(options_.scanners.expiration_interval,
-                                 std::chrono::milliseconds(10));
+  const auto interval =
+      std::max(options_.scanners.expiration_interval, std::chrono::milliseconds(10));
   while (!stopping_) {
     scanner_expiry_timer_.expires_after(interval);
     co_await scanner_expiry_timer_.async_wait(kAwaitTuple);
@@ -282,7 +316,20 @@ Status ReplicaManager::OpenReplica(std::shared_ptr<const metadata::TableInfo> ta
   replica->bucket = key;
   replica->table = std::move(table);
   replica->log = std::move(tablet).value();
-  if (replica->table->HasPrimaryKey()) STROM_RETURN_IF_ERROR(OpenKvTablet(replica.get()));
+  if (options_.local_leadership) {
+    // Single node: the only replica leads, alone in its ISR.
+    ReplicationState& repl = replica->repl;
+    repl.is_leader = true;
+    repl.leader = options_.server_id;
+    repl.leader_epoch = LeaderEpoch(0);
+    repl.bucket_epoch = BucketEpoch(0);
+    repl.replicas = {options_.server_id};
+    repl.isr = {options_.server_id};
+    repl.leader_end_offset_snapshot = replica->log->log_end_offset();
+    if (replica->table->HasPrimaryKey()) STROM_RETURN_IF_ERROR(OpenKvTablet(replica.get()));
+  } else {
+    STROM_ASSIGN_OR_RETURN(replica->repl.epoch_start, ReadEpochStart(nullptr, replica->log->dir()));
+  }
   replicas_.emplace(key, std::move(replica));
   return Status::OK();
 }
@@ -306,7 +353,9 @@ Status ReplicaManager::DropTableBuckets(TableId table_id) {
       continue;
     }
     table_dir = TableDir(*it->second->table);
-    delayed_fetches_.Notify(it->first);
+    RemoveFetcher(it->first);
+    it->second->repl.is_leader = false;
+    WakeBucket(it->first);
     kv_scanners_.CloseBucket(it->first);
     // The state goes with the directory: no checkpoint, just release RocksDB.
     it->second->kv.reset();
@@ -330,16 +379,56 @@ Replica* ReplicaManager::Find(const TableBucket& bucket) {
   return it == replicas_.end() ? nullptr : it->second.get();
 }
 
+namespace {
+
+Status NotLeader(const TableBucket& bucket, ServerId self) {
+  return MakeError(ErrorCode::kNotLeaderOrFollower,
+                   "Leader not local for bucket {} on tabletServer {}", bucket, self);
+}
+
+}  // namespace
+
+TimestampMs ReplicaManager::NowMs() const {
+  return TimestampMs(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
+}
+
+bool ReplicaManager::IsAlive(ServerId id) const {
+  // Without a directory (tests, single node) every replica counts as alive.
+  return directory_ == nullptr || directory_->FindTabletServer(id).has_value();
+}
+
+void ReplicaManager::WakeBucket(const TableBucket& bucket) {
+  delayed_fetches_.Notify(bucket);
+  delayed_writes_.Notify(bucket);
+}
+
 Result<LogOffset> ReplicaManager::AppendToLeader(const TableBucket& bucket,
                                                  std::span<char> records) {
+  STROM_ASSIGN_OR_RETURN(log::LogAppendInfo info, AppendRecordsToLeader(bucket, records, 1));
+  return info.first_offset;
+}
+
+Result<log::LogAppendInfo> ReplicaManager::AppendRecordsToLeader(const TableBucket& bucket,
+                                                                 std::span<char> records,
+                                                                 int32_t acks) {
   Replica* replica = Find(bucket);
   if (replica == nullptr) return UnknownBucket(bucket);
-  if (replica->kv) {
+  if (!replica->is_leader()) return NotLeader(bucket, options_.server_id);
+  if (replica->table->HasPrimaryKey()) {
     // The log of a primary-key bucket is its KV tablet's write-ahead log: a record appended
     // behind the tablet's back would be replayed into the state at the next recovery.
     return MakeError(ErrorCode::kInvalidTable,
                      "{} belongs to primary key table {}: write to it with PutKv, not ProduceLog.",
                      bucket, replica->table->path);
+  }
+  if (acks == -1 &&
+      static_cast<int32_t>(replica->repl.isr.size()) < options_.min_in_sync_replicas) {
+    return MakeError(ErrorCode::kNotEnoughReplicas,
+                     "The size of the current ISR {} is insufficient to satisfy the required "
+                     "acks -1 for table bucket {}.",
+                     fmt::join(replica->repl.isr, ","), bucket);
   }
   // Every batch must name a schema of the table (ids 1..latest).
   record::LogRecordBatchIterator batches(ByteView(records.data(), records.size()));
@@ -350,8 +439,8 @@ Result<LogOffset> ReplicaManager::AppendToLeader(const TableBucket& bucket,
     SchemaId id = (*next)->schema_id();
     if (id.value() < 1 || id > replica->table->schema_id) {
       return MakeError(ErrorCode::kSchemaNotExist,
-                       "Schema id {} of a batch for {} does not exist (latest is {}).", id,
-                       bucket, replica->table->schema_id);
+                       "Schema id {} of a batch for {} does not exist (latest is {}).", id, bucket,
+                       replica->table->schema_id);
     }
   }
   if (batches.truncated()) {
@@ -360,53 +449,618 @@ Result<LogOffset> ReplicaManager::AppendToLeader(const TableBucket& bucket,
   }
   STROM_ASSIGN_OR_RETURN(log::LogAppendInfo info, replica->log->AppendAsLeader(records));
   if (!info.duplicate && info.batch_count > 0) {
-    STROM_ASSIGN_OR_RETURN(bool moved,
-                           replica->log->MaybeIncrementHighWatermark(replica->log->log_end_offset()));
-    if (moved) delayed_fetches_.Notify(bucket);
+    // Followers long-poll for new data, so every append wakes fetches, moved HW or not.
+    if (!MaybeIncrementLeaderHighWatermark(replica)) delayed_fetches_.Notify(bucket);
   }
-  return info.first_offset;
+  return info;
+}
+
+Task<Status> ReplicaManager::WaitForReplication(TableBucket bucket, LogOffset required_offset,
+                                                SteadyClock::time_point deadline) {
+  while (true) {
+    Replica* replica = Find(bucket);
+    if (replica == nullptr || !replica->is_leader()) {
+      co_return NotLeader(bucket, options_.server_id);
+    }
+    if (replica->log->high_watermark() >= required_offset) {
+      if (static_cast<int32_t>(replica->repl.maximal_isr().size()) <
+          options_.min_in_sync_replicas) {
+        co_return MakeError(ErrorCode::kNotEnoughReplicasAfterAppend,
+                            "The ISR of {} shrank below {} while the write was replicated.", bucket,
+                            options_.min_in_sync_replicas);
+      }
+      co_return Status::OK();
+    }
+    if (stopping_ || SteadyClock::now() >= deadline) break;
+    std::vector<TableBucket> keys(1, bucket);
+    bool waited = co_await delayed_writes_.Wait(std::move(keys), deadline);
+    if (!waited) {
+      if (stopping_) co_return NotLeader(bucket, options_.server_id);
+      co_return MakeError(ErrorCode::kRequestTimeOut,
+                          "too many writes wait for replication; {} not acknowledged", bucket);
+    }
+  }
+  co_return MakeError(ErrorCode::kRequestTimeOut,
+                      "The write to {} was not replicated to the ISR before the request "
+                      "timeout.",
+                      bucket);
 }
 
 Result<Replica*> ReplicaManager::FindKv(const TableBucket& bucket) {
   Replica* replica = Find(bucket);
   if (replica == nullptr) return UnknownBucket(bucket);
-  if (!replica->kv) return NonPrimaryKeyTable(bucket);
+  if (!replica->table->HasPrimaryKey()) return NonPrimaryKeyTable(bucket);
+  if (!replica->is_leader() || !replica->kv) return NotLeader(bucket, options_.server_id);
   return replica;
 }
 
 Result<kv::KvPutResult> ReplicaManager::PutKv(const TableBucket& bucket, ByteView records,
-                                              const kv::PutKvParams& params) {
+                                              const kv::PutKvParams& params, int32_t acks) {
   STROM_ASSIGN_OR_RETURN(Replica * replica, FindKv(bucket));
+  if (acks == -1 &&
+      static_cast<int32_t>(replica->repl.isr.size()) < options_.min_in_sync_replicas) {
+    return MakeError(ErrorCode::kNotEnoughReplicas,
+                     "The size of the current ISR {} is insufficient to satisfy the required "
+                     "acks -1 for table bucket {}.",
+                     fmt::join(replica->repl.isr, ","), bucket);
+  }
   STROM_ASSIGN_OR_RETURN(kv::KvPutResult result, replica->kv->PutAsLeader(records, params));
   if (!result.duplicate) {
-    // One replica: the changelog is committed as soon as it is appended.
-    STROM_ASSIGN_OR_RETURN(bool moved, replica->log->MaybeIncrementHighWatermark(
-                                           replica->log->log_end_offset()));
-    STROM_RETURN_IF_ERROR(replica->kv->FlushUpTo(replica->log->high_watermark()));
-    if (moved) delayed_fetches_.Notify(bucket);
+    // The KV tablet flushes its pre-write buffer only up to the high watermark, which moves
+    // once the ISR has the changelog (at once with a single replica).
+    if (!MaybeIncrementLeaderHighWatermark(replica)) delayed_fetches_.Notify(bucket);
   }
   return result;
 }
 
+bool ReplicaManager::MaybeIncrementLeaderHighWatermark(Replica* replica) {
+  ReplicationState& repl = replica->repl;
+  if (!repl.is_leader) return false;
+  if (static_cast<int32_t>(repl.isr.size()) < options_.min_in_sync_replicas) return false;
+  const LogOffset leader_end = replica->log->log_end_offset();
+  const TimestampMs now = NowMs();
+  LogOffset hw = leader_end;
+  for (const auto& [id, follower] : repl.followers) {
+    if (follower.log_end_offset >= hw) continue;
+    const ServerId follower_id(id);
+    // Wait for the ISR, and for a follower about to join it (caught up but not yet added).
+    if (ReplicationState::Contains(repl.maximal_isr(), follower_id) ||
+        (follower.IsCaughtUp(leader_end, now, options_.replica_max_lag_time) &&
+         IsAlive(follower_id))) {
+      hw = follower.log_end_offset;
+    }
+  }
+  if (hw <= replica->log->high_watermark()) return false;
+  if (replica->kv) {
+    Status flushed = replica->kv->FlushUpTo(hw);
+    if (!flushed.ok()) {
+      STROM_LOG_WARN(kComponent, "flushing the KV tablet of {} to {}: {}", replica->bucket, hw,
+                     flushed.ToString());
+      return false;
+    }
+  }
+  auto moved = replica->log->MaybeIncrementHighWatermark(hw);
+  if (!moved.ok() || !*moved) return false;
+  WakeBucket(replica->bucket);
+  return true;
+}
+
 Result<BucketRead> ReplicaManager::Read(const TableBucket& bucket, LogOffset fetch_offset,
-                                        int64_t max_bytes, bool min_one_batch) {
+                                        int64_t max_bytes, bool min_one_batch,
+                                        ServerId follower_id) {
   Replica* replica = Find(bucket);
   if (replica == nullptr) return UnknownBucket(bucket);
+  if (!replica->is_leader()) return NotLeader(bucket, options_.server_id);
+  const bool from_follower = follower_id.value() >= 0;
+  auto follower = replica->repl.followers.end();
+  if (from_follower) {
+    follower = replica->repl.followers.find(follower_id.value());
+    if (follower == replica->repl.followers.end()) {
+      return MakeError(ErrorCode::kNotLeaderOrFollower,
+                       "Server {} is not a follower of {} on leader {}.", follower_id, bucket,
+                       options_.server_id);
+    }
+  }
   log::ReadParams params;
   params.fetch_offset = fetch_offset;
   params.max_bytes = max_bytes;
-  params.isolation = log::FetchIsolation::kHighWatermark;
+  params.isolation =
+      from_follower ? log::FetchIsolation::kLogEnd : log::FetchIsolation::kHighWatermark;
   params.min_one_batch = min_one_batch;
   STROM_ASSIGN_OR_RETURN(log::FetchDataInfo data, replica->log->Read(params));
-  return BucketRead{std::move(data.records), replica->log->high_watermark(),
-                    replica->log->log_start_offset()};
+  BucketRead read{std::move(data.records), replica->log->high_watermark(),
+                  replica->log->log_start_offset()};
+  if (from_follower) {
+    const LogOffset resolved =
+        fetch_offset.value() < 0 ? replica->log->log_start_offset() : fetch_offset;
+    const LogOffset previous = follower->second.log_end_offset;
+    follower->second.UpdateFetchState(resolved, NowMs(), replica->log->log_end_offset());
+    MaybeExpandIsr(replica, follower_id);
+    if (previous != resolved) MaybeIncrementLeaderHighWatermark(replica);
+    read.high_watermark = replica->log->high_watermark();
+  }
+  return read;
 }
 
 Result<LogOffset> ReplicaManager::ListOffset(const TableBucket& bucket, log::OffsetSpec spec,
-                                             TimestampMs timestamp) {
+                                             TimestampMs timestamp, ServerId follower_id) {
   Replica* replica = Find(bucket);
   if (replica == nullptr) return UnknownBucket(bucket);
-  return replica->log->ListOffset(spec, timestamp, /*for_follower=*/false);
+  if (!replica->is_leader()) return NotLeader(bucket, options_.server_id);
+  return replica->log->ListOffset(spec, timestamp, /*for_follower=*/follower_id.value() >= 0);
+}
+
+Result<LogOffset> ReplicaManager::LeaderEndOffsetSnapshot(const TableBucket& bucket) {
+  Replica* replica = Find(bucket);
+  if (replica == nullptr) return UnknownBucket(bucket);
+  if (!replica->is_leader()) return NotLeader(bucket, options_.server_id);
+  return replica->repl.leader_end_offset_snapshot;
+}
+
+// ---- ISR ----
+
+void ReplicaManager::MaybeExpandIsr(Replica* replica, ServerId follower_id) {
+  ReplicationState& repl = replica->repl;
+  if (isr_channel_ == nullptr || repl.isr_inflight()) return;
+  if (ReplicationState::Contains(repl.isr, follower_id) || !IsAlive(follower_id)) return;
+  auto it = repl.followers.find(follower_id.value());
+  if (it == repl.followers.end()) return;
+  // In sync once it has everything below the high watermark (as Fluss, which checks only
+  // the HW to agree with how followers judge themselves).
+  if (it->second.log_end_offset < replica->log->high_watermark()) return;
+  std::vector<ServerId> proposed = repl.isr;
+  proposed.push_back(follower_id);
+  STROM_LOG_INFO(kComponent, "expanding the ISR of {} from [{}] to [{}]", replica->bucket,
+                 fmt::join(repl.isr, ","), fmt::join(proposed, ","));
+  SubmitAdjustIsr(replica, std::move(proposed), /*expand=*/true);
+}
+
+void ReplicaManager::MaybeShrinkIsr() {
+  if (isr_channel_ == nullptr) return;
+  const TimestampMs now = NowMs();
+  for (auto& [bucket, replica] : replicas_) {
+    ReplicationState& repl = replica->repl;
+    if (!repl.is_leader || repl.isr_inflight()) continue;
+    const LogOffset leader_end = replica->log->log_end_offset();
+    std::vector<ServerId> kept;
+    bool dropped = false;
+    for (ServerId id : repl.isr) {
+      if (id == options_.server_id) {
+        kept.push_back(id);
+        continue;
+      }
+      auto it = repl.followers.find(id.value());
+      if (it == repl.followers.end() ||
+          !it->second.IsCaughtUp(leader_end, now, options_.replica_max_lag_time)) {
+        dropped = true;
+        continue;
+      }
+      kept.push_back(id);
+    }
+    if (!dropped) continue;
+    STROM_LOG_INFO(kComponent,
+                   "shrinking the ISR of {} from [{}] to [{}] (high watermark {}, log end {})",
+                   bucket, fmt::join(repl.isr, ","), fmt::join(kept, ","),
+                   replica->log->high_watermark(), leader_end);
+    SubmitAdjustIsr(replica.get(), std::move(kept), /*expand=*/false);
+  }
+}
+
+void ReplicaManager::SubmitAdjustIsr(Replica* replica, std::vector<ServerId> proposed,
+                                     bool expand) {
+  ReplicationState& repl = replica->repl;
+  repl.pending_isr = proposed;
+  repl.pending_expand = expand;
+  ++repl.isr_version;
+  LeaderAndIsr sent;
+  sent.leader = options_.server_id;
+  sent.leader_epoch = repl.leader_epoch;
+  sent.isr = std::move(proposed);
+  sent.coordinator_epoch = repl.coordinator_epoch;
+  sent.bucket_epoch = repl.bucket_epoch;
+  SpawnBackground(reactor_, gate_, "adjust-isr",
+                  AdjustIsrTask(replica->bucket, std::move(sent), repl.isr_version));
+}
+
+Task<void> ReplicaManager::AdjustIsrTask(TableBucket bucket, LeaderAndIsr proposed,
+                                         uint64_t isr_version) {
+  while (true) {
+    Result<LeaderAndIsr> answer = co_await isr_channel_->AdjustIsr(bucket, proposed);
+    Replica* replica = Find(bucket);
+    // A newer NotifyLeaderAndIsr (or another proposal) replaced the state: the answer is stale.
+    if (replica == nullptr || stopping_ || replica->repl.isr_version != isr_version) co_return;
+    ReplicationState& repl = replica->repl;
+    if (answer.ok()) {
+      if (answer->bucket_epoch < repl.bucket_epoch) {
+        STROM_LOG_INFO(kComponent, "ignoring an AdjustIsr answer for {} with older bucket epoch {}",
+                       bucket, answer->bucket_epoch);
+        co_return;
+      }
+      repl.isr = answer->isr;
+      repl.bucket_epoch = answer->bucket_epoch;
+      repl.pending_isr.reset();
+      ++repl.isr_version;
+      STROM_LOG_INFO(kComponent, "ISR of {} is now [{}] (bucket epoch {})", bucket,
+                     fmt::join(repl.isr, ","), repl.bucket_epoch);
+      // The ISR may have shrunk to the replicas that already have everything.
+      MaybeIncrementLeaderHighWatermark(replica);
+      delayed_writes_.Notify(bucket);
+      co_return;
+    }
+    const ErrorCode code = answer.status().code();
+    if (code == ErrorCode::kOperationNotAttempted || code == ErrorCode::kIneligibleReplica) {
+      // Back to the committed ISR; a later fetch or expiration pass proposes again.
+      repl.pending_isr.reset();
+      ++repl.isr_version;
+      co_return;
+    }
+    if (code == ErrorCode::kUnknownTableOrBucket || code == ErrorCode::kInvalidUpdateVersion ||
+        code == ErrorCode::kFencedLeaderEpoch || code == ErrorCode::kInvalidCoordinator ||
+        code == ErrorCode::kNotLeaderOrFollower) {
+      // Stay pending until the coordinator sends newer leader and ISR.
+      STROM_LOG_WARN(kComponent, "AdjustIsr of {} refused: {}; awaiting new metadata", bucket,
+                     answer.status().ToString());
+      co_return;
+    }
+    STROM_LOG_WARN(kComponent, "AdjustIsr of {} failed: {}; retrying", bucket,
+                   answer.status().ToString());
+    asio::steady_timer pause(reactor_, std::chrono::milliseconds(100));
+    co_await pause.async_wait(kAwaitTuple);
+  }
+}
+
+Task<void> ReplicaManager::IsrExpirationLoop() {
+  const auto interval = std::max(options_.replica_max_lag_time / 2, std::chrono::milliseconds(10));
+  while (!stopping_) {
+    isr_expiration_timer_.expires_after(interval);
+    co_await isr_expiration_timer_.async_wait(kAwaitTuple);
+    if (stopping_) break;
+    MaybeShrinkIsr();
+  }
+}
+
+// ---- leader / follower transitions ----
+
+Result<Replica*> ReplicaManager::OpenReplicaForNotify(
+    std::shared_ptr<const metadata::TableInfo> table, BucketId bucket) {
+  TableBucket key{table->table_id, std::nullopt, bucket};
+  if (Replica* existing = Find(key)) return existing;
+  STROM_RETURN_IF_ERROR(OpenReplica(std::move(table), bucket));
+  return Find(key);
+}
+
+void ReplicaManager::CloseKv(Replica* replica) {
+  if (!replica->kv) return;
+  kv_scanners_.CloseBucket(replica->bucket);
+  // Close() checkpoints what was flushed, which is at most the high watermark: committed.
+  Status s = replica->kv->Close();
+  if (!s.ok()) {
+    STROM_LOG_WARN(kComponent, "closing the KV tablet of {}: {}", replica->bucket, s.ToString());
+  }
+  replica->kv.reset();
+  replica->checkpointed_offset = LogOffset(-1);
+}
+
+void ReplicaManager::RemoveFetcher(const TableBucket& bucket) {
+  for (auto& [leader, fetcher] : fetchers_) fetcher->RemoveBucket(bucket);
+}
+
+Status ReplicaManager::MakeLeader(Replica* replica, const NotifyLeaderAndIsrItem& item,
+                                  bool new_epoch) {
+  ReplicationState& repl = replica->repl;
+  const LeaderAndIsr& lai = item.leader_and_isr;
+  RemoveFetcher(replica->bucket);
+  const TimestampMs now = NowMs();
+  std::map<int32_t, FollowerState> followers;
+  for (ServerId id : item.replicas) {
+    if (id == options_.server_id) continue;
+    auto old = repl.followers.find(id.value());
+    if (!new_epoch && old != repl.followers.end()) {
+      followers.emplace(id.value(), old->second);
+      continue;
+    }
+    // A follower starts unknown; one in the ISR counts as caught up now (Kafka's reset).
+    FollowerState state;
+    if (ReplicationState::Contains(lai.isr, id)) state.last_caught_up_time = now;
+    followers.emplace(id.value(), state);
+  }
+  repl.followers = std::move(followers);
+  repl.replicas = item.replicas;
+  repl.isr = lai.isr;
+  repl.pending_isr.reset();
+  ++repl.isr_version;
+  repl.coordinator_epoch = lai.coordinator_epoch;
+  repl.bucket_epoch = lai.bucket_epoch;
+  repl.leader = options_.server_id;
+  const bool was_leader = repl.is_leader;
+  repl.is_leader = true;
+  if (new_epoch) {
+    repl.leader_epoch = lai.leader_epoch;
+    repl.leader_end_offset_snapshot = replica->log->log_end_offset();
+    // Everything past this offset is written in this epoch.
+    EpochStart start{repl.leader_epoch, repl.leader_end_offset_snapshot};
+    STROM_RETURN_IF_ERROR(WriteEpochStart(nullptr, replica->log->dir(), start));
+    repl.epoch_start = start;
+    STROM_LOG_INFO(kComponent, "server {} becomes leader of {} at epoch {} (log end {})",
+                   options_.server_id, replica->bucket, repl.leader_epoch,
+                   replica->log->log_end_offset());
+  }
+  if (replica->table->HasPrimaryKey() && (new_epoch || !replica->kv || !was_leader)) {
+    // A new leader rebuilds its state from its checkpoint plus the replicated changelog.
+    CloseKv(replica);
+    STROM_RETURN_IF_ERROR(OpenKvTablet(replica));
+  }
+  MaybeIncrementLeaderHighWatermark(replica);
+  WakeBucket(replica->bucket);
+  return Status::OK();
+}
+
+Status ReplicaManager::MakeFollower(Replica* replica, const NotifyLeaderAndIsrItem& item,
+                                    bool new_epoch) {
+  ReplicationState& repl = replica->repl;
+  const LeaderAndIsr& lai = item.leader_and_isr;
+  repl.coordinator_epoch = lai.coordinator_epoch;
+  repl.bucket_epoch = lai.bucket_epoch;
+  repl.followers.clear();
+  repl.isr.clear();
+  repl.replicas.clear();
+  repl.pending_isr.reset();
+  ++repl.isr_version;
+  repl.is_leader = false;
+  repl.leader = lai.leader;
+  if (!new_epoch) return Status::OK();
+  repl.leader_epoch = lai.leader_epoch;
+  // Writes waiting for replication here will never complete: answer them now.
+  WakeBucket(replica->bucket);
+  RemoveFetcher(replica->bucket);
+  CloseKv(replica);
+  // As Fluss 0.9.1 (ReplicaManager.makeFollowers): cut the log back to the high watermark,
+  // removing a former leader's unacknowledged tail; the fetcher then also cuts anything
+  // beyond the new leader's log end at its election (ReplicaFetcher).
+  const LogOffset hw = replica->log->high_watermark();
+  if (replica->log->log_end_offset() > hw) {
+    STROM_LOG_INFO(kComponent, "truncating {} from {} to its high watermark {} as it follows {}",
+                   replica->bucket, replica->log->log_end_offset(), hw, lai.leader);
+    STROM_RETURN_IF_ERROR(replica->log->TruncateTo(hw).status());
+  }
+  STROM_LOG_INFO(kComponent, "server {} follows {} for {} at epoch {} from offset {}",
+                 options_.server_id, lai.leader, replica->bucket, repl.leader_epoch,
+                 replica->log->log_end_offset());
+  if (!stopping_) {
+    auto& fetcher = fetchers_[lai.leader.value()];
+    if (!fetcher) {
+      fetcher = std::make_unique<ReplicaFetcher>(reactor_, *this, lai.leader, options_.fetcher);
+      fetcher->Start(gate_);
+    }
+    fetcher->AddBucket(replica->bucket);
+  }
+  return Status::OK();
+}
+
+Task<std::vector<BucketResult>> ReplicaManager::BecomeLeaderOrFollower(
+    CoordinatorEpoch coordinator_epoch, std::vector<NotifyLeaderAndIsrItem> items) {
+  std::vector<BucketResult> results;
+  results.reserve(items.size());
+  if (coordinator_epoch < coordinator_epoch_) {
+    for (const NotifyLeaderAndIsrItem& item : items) {
+      results.push_back(BucketResult{
+          item.bucket, MakeError(ErrorCode::kInvalidCoordinator,
+                                 "NotifyLeaderAndIsr from coordinator epoch {} is older than the "
+                                 "current coordinator epoch {}.",
+                                 coordinator_epoch, coordinator_epoch_)});
+    }
+    co_return results;
+  }
+  coordinator_epoch_ = coordinator_epoch;
+  // Table infos loaded once per table of the request.
+  std::unordered_map<TableId, std::shared_ptr<const metadata::TableInfo>> tables;
+  for (NotifyLeaderAndIsrItem& item : items) {
+    const TableBucket bucket = item.bucket;
+    auto fail = [&](Status s) { results.push_back(BucketResult{bucket, std::move(s)}); };
+    if (stopping_) {
+      fail(MakeError(ErrorCode::kNotLeaderOrFollower, "tablet server {} is shutting down",
+                     options_.server_id));
+      continue;
+    }
+    if (bucket.partition_id) {
+      fail(MakeError(ErrorCode::kUnknownTableOrBucket,
+                     "{}: partitioned tables are not replicated by this server yet", bucket));
+      continue;
+    }
+    Replica* replica = Find(bucket);
+    if (replica == nullptr) {
+      std::shared_ptr<const metadata::TableInfo> table;
+      auto known = tables.find(bucket.table_id);
+      if (known != tables.end()) {
+        table = known->second;
+      } else {
+        auto loaded = co_await metadata::LoadTableInfo(store_, item.table_path);
+        if (!loaded.ok()) {
+          fail(loaded.status());
+          continue;
+        }
+        if (!loaded->has_value() || (*loaded)->table_id != bucket.table_id) {
+          fail(UnknownBucket(bucket));
+          continue;
+        }
+        table = std::make_shared<const metadata::TableInfo>(std::move(**loaded));
+        tables.emplace(bucket.table_id, table);
+      }
+      // The await above may have let another request open it.
+      auto opened = OpenReplicaForNotify(std::move(table), bucket.bucket);
+      if (!opened.ok()) {
+        fail(opened.status());
+        continue;
+      }
+      replica = *opened;
+    }
+    const LeaderAndIsr& lai = item.leader_and_isr;
+    ReplicationState& repl = replica->repl;
+    if (lai.bucket_epoch < repl.bucket_epoch) {
+      fail(MakeError(ErrorCode::kInvalidUpdateVersion,
+                     "Skipped the state change for {} with a lower bucket epoch {} since the "
+                     "replica is already at a newer bucket epoch {}",
+                     bucket, lai.bucket_epoch, repl.bucket_epoch));
+      continue;
+    }
+    if (lai.leader_epoch < repl.leader_epoch) {
+      fail(MakeError(ErrorCode::kFencedLeaderEpoch,
+                     "the leader epoch {} in notify leader and isr data is smaller than the "
+                     "current leader epoch {} for table bucket {}",
+                     lai.leader_epoch, repl.leader_epoch, bucket));
+      continue;
+    }
+    const bool new_epoch = lai.leader_epoch > repl.leader_epoch;
+    Status s = lai.leader == options_.server_id ? MakeLeader(replica, item, new_epoch)
+                                                : MakeFollower(replica, item, new_epoch);
+    if (!s.ok())
+      STROM_LOG_WARN(kComponent, "leader/follower change of {}: {}", bucket, s.ToString());
+    results.push_back(BucketResult{bucket, std::move(s)});
+  }
+  co_return results;
+}
+
+Task<std::vector<BucketResult>> ReplicaManager::StopReplicas(CoordinatorEpoch coordinator_epoch,
+                                                             std::vector<StopReplicaItem> items) {
+  std::vector<BucketResult> results;
+  results.reserve(items.size());
+  if (coordinator_epoch < coordinator_epoch_) {
+    for (const StopReplicaItem& item : items) {
+      results.push_back(BucketResult{
+          item.bucket, MakeError(ErrorCode::kInvalidCoordinator,
+                                 "StopReplica from coordinator epoch {} is older than the "
+                                 "current coordinator epoch {}.",
+                                 coordinator_epoch, coordinator_epoch_)});
+    }
+    co_return results;
+  }
+  coordinator_epoch_ = coordinator_epoch;
+  for (const StopReplicaItem& item : items) {
+    auto it = replicas_.find(item.bucket);
+    if (it == replicas_.end()) {
+      // Nothing hosted (already stopped): still delete leftover files when asked? Nothing to
+      // find them by without the table; answer OK as Fluss does for an absent replica.
+      results.push_back(BucketResult{item.bucket, Status::OK()});
+      continue;
+    }
+    Replica* replica = it->second.get();
+    if (item.leader_epoch < replica->repl.leader_epoch) {
+      results.push_back(BucketResult{
+          item.bucket,
+          MakeError(ErrorCode::kFencedLeaderEpoch,
+                    "Invalid leader epoch {} in stop replica request, the current leader epoch "
+                    "is {} for {}.",
+                    item.leader_epoch, replica->repl.leader_epoch, item.bucket)});
+      continue;
+    }
+    RemoveFetcher(item.bucket);
+    replica->repl.is_leader = false;
+    WakeBucket(item.bucket);
+    kv_scanners_.CloseBucket(item.bucket);
+    Status s;
+    if (item.delete_data) {
+      replica->kv.reset();
+      s = replica->log->Drop();
+      if (s.ok() && replica->table->HasPrimaryKey()) {
+        std::error_code ec;
+        fs::remove_all(KvTabletDir(*replica->table, item.bucket.bucket), ec);
+      }
+    } else {
+      CloseKv(replica);
+      s = replica->log->Close();
+    }
+    replicas_.erase(it);
+    results.push_back(BucketResult{item.bucket, std::move(s)});
+  }
+  co_return results;
+}
+
+// ---- follower side ----
+
+namespace {
+
+Result<Replica*> FollowerOf(Replica* replica, const TableBucket& bucket, ServerId self) {
+  if (replica == nullptr) return UnknownBucket(bucket);
+  if (replica->is_leader()) {
+    return MakeError(ErrorCode::kNotLeaderOrFollower, "{} is led by server {} itself", bucket,
+                     self);
+  }
+  return replica;
+}
+
+}  // namespace
+
+Result<LogOffset> ReplicaManager::AppendAsFollower(const TableBucket& bucket,
+                                                   LogOffset fetch_offset, ByteView records,
+                                                   LogOffset leader_high_watermark) {
+  STROM_ASSIGN_OR_RETURN(Replica * replica, FollowerOf(Find(bucket), bucket, options_.server_id));
+  if (fetch_offset != replica->log->log_end_offset()) {
+    return MakeError(ErrorCode::kUnknownServerError,
+                     "Offset mismatch for replica {}: fetched offset {}, log end offset {}", bucket,
+                     fetch_offset, replica->log->log_end_offset());
+  }
+  // A fetch cut by its byte budget may end in part of a batch: append the complete batches
+  // (as Fluss, whose record iterator stops before a partial batch); the rest comes next time.
+  record::LogRecordBatchIterator batches(records);
+  size_t complete = 0;
+  while (true) {
+    auto next = batches.Next();
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) break;
+    const ByteView batch = (*next)->data();
+    complete = static_cast<size_t>(batch.data() + batch.size() - records.data());
+  }
+  if (complete > 0) {
+    STROM_RETURN_IF_ERROR(
+        replica->log->AppendAsFollower(ByteView(records.data(), complete)).status());
+  }
+  // Fluss 0.9.1 (ReplicaFetcherThread): the follower's high watermark follows its own log end,
+  // not the leader's, so that a follower that truncates to its high watermark on the next
+  // leader change cannot drop records the old leader had already acknowledged (the loss case
+  // of KIP-101). The leader's value only matters to the leader's clients.
+  (void)leader_high_watermark;
+  STROM_RETURN_IF_ERROR(replica->log->UpdateHighWatermark(replica->log->log_end_offset()));
+  return replica->log->log_end_offset();
+}
+
+Result<LogOffset> ReplicaManager::ReconcileWithLeader(const TableBucket& bucket,
+                                                      LogOffset leader_epoch_start, bool force) {
+  STROM_ASSIGN_OR_RETURN(Replica * replica, FollowerOf(Find(bucket), bucket, options_.server_id));
+  ReplicationState& repl = replica->repl;
+  const bool same_epoch = repl.epoch_start && repl.epoch_start->epoch == repl.leader_epoch;
+  if ((force || !same_epoch) && leader_epoch_start.value() >= 0) {
+    if (replica->log->log_end_offset() > leader_epoch_start) {
+      STROM_LOG_INFO(kComponent,
+                     "truncating follower {} from {} to {}, the leader's log end when it was "
+                     "elected at epoch {}",
+                     bucket, replica->log->log_end_offset(), leader_epoch_start, repl.leader_epoch);
+      STROM_RETURN_IF_ERROR(replica->log->TruncateTo(leader_epoch_start).status());
+    }
+    EpochStart start{repl.leader_epoch, leader_epoch_start};
+    STROM_RETURN_IF_ERROR(WriteEpochStart(nullptr, replica->log->dir(), start));
+    repl.epoch_start = start;
+  }
+  return replica->log->log_end_offset();
+}
+
+Result<LogOffset> ReplicaManager::FollowerLogEndOffset(const TableBucket& bucket) {
+  STROM_ASSIGN_OR_RETURN(Replica * replica, FollowerOf(Find(bucket), bucket, options_.server_id));
+  return replica->log->log_end_offset();
+}
+
+Status ReplicaManager::TruncateFollower(const TableBucket& bucket, LogOffset offset) {
+  STROM_ASSIGN_OR_RETURN(Replica * replica, FollowerOf(Find(bucket), bucket, options_.server_id));
+  if (offset >= replica->log->log_end_offset()) return Status::OK();
+  STROM_LOG_INFO(kComponent, "truncating follower {} from {} to {}", bucket,
+                 replica->log->log_end_offset(), offset);
+  return replica->log->TruncateTo(offset).status();
+}
+
+Status ReplicaManager::TruncateFollowerFullyAndStartAt(const TableBucket& bucket,
+                                                       LogOffset offset) {
+  STROM_ASSIGN_OR_RETURN(Replica * replica, FollowerOf(Find(bucket), bucket, options_.server_id));
+  STROM_LOG_INFO(kComponent, "follower {} restarts empty at {}", bucket, offset);
+  return replica->log->TruncateFullyAndStartAt(offset);
 }
 
 }  // namespace strom::replica

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "common/async.h"
+#include "common/config/config.h"
 #include "common/ids.h"
 #include "common/result.h"
 #include "kv/kv_tablet.h"
@@ -22,6 +24,9 @@
 #include "replica/auto_increment_counter.h"
 #include "replica/delayed_fetch_registry.h"
 #include "replica/kv_scanner_manager.h"
+#include "replica/leader_and_isr.h"
+#include "replica/replica_fetcher.h"
+#include "replica/replica_state.h"
 
 namespace strom::replica {
 
@@ -50,10 +55,32 @@ struct ReplicaManagerOptions {
   int64_t kv_recover_read_bytes = 16LL * 1024 * 1024;
   /// `kv.scanner.*`: SCAN_KV sessions.
   KvScannerOptions scanners;
+
+  // ---- replication ----
+  /// Single-node mode (`strom-server local`): every hosted bucket is its own leader with
+  /// ISR = {self} from the moment it opens (Start, CreateTableBuckets). A tablet server of a
+  /// cluster sets it false: Start() opens nothing and buckets open when the coordinator
+  /// names their leader (BecomeLeaderOrFollower).
+  bool local_leadership = true;
+  /// `log.replica.max-lag-time`: a follower that has not caught up to the leader's log end
+  /// for this long leaves the ISR (checked every half of it, as Fluss's isr-expiration).
+  std::chrono::milliseconds replica_max_lag_time = std::chrono::seconds(30);
+  /// `log.replica.min-in-sync-replicas-number`: acks=all writes are refused with
+  /// NOT_ENOUGH_REPLICAS below this ISR size, and the high watermark does not move.
+  int32_t min_in_sync_replicas = 1;
+  /// Bound on acks=all writes waiting for replication at once.
+  size_t max_waiting_writes = 4096;
+  /// The follower fetchers (`log.replica.fetch.*`).
+  FetcherOptions fetcher;
+
+  /// Sets the replication fields above from their Fluss keys (`log.replica.max-lag-time`,
+  /// `log.replica.min-in-sync-replicas-number`, `log.replica.fetch.*`).
+  void ApplyReplicationConfig(const config::Configuration& conf);
 };
 
-/// One bucket hosted here (always as leader while Strom runs single-node): its table, its log
-/// tablet and, for a primary-key table, its KV tablet (whose changelog the log is).
+/// One bucket hosted here: its table, its log tablet, for a primary-key table its KV tablet
+/// (whose changelog the log is; only while leader, as in Fluss), and its place in the
+/// bucket's replication (leader with its followers' progress, or follower of a leader).
 struct Replica {
   metadata::TableBucket bucket;
   std::shared_ptr<const metadata::TableInfo> table;
@@ -63,6 +90,10 @@ struct Replica {
   /// The flushed offset of the last checkpoint taken here; the periodic checkpoint skips a
   /// tablet that has not moved since.
   LogOffset checkpointed_offset{-1};
+  /// Leader or follower, epochs, ISR and followers' progress.
+  ReplicationState repl;
+
+  bool is_leader() const { return repl.is_leader; }
 };
 
 /// What a read of one bucket produced.
@@ -72,11 +103,14 @@ struct BucketRead {
   LogOffset log_start_offset;
 };
 
-/// The tablets of this tablet server, keyed by TableBucket (Fluss `ReplicaManager`, reduced to
-/// what a single-node cluster needs): creates and opens tablets when tables are created or
-/// the server starts, deletes them when tables are dropped, appends as leader and advances
-/// the high watermark (one replica: to the log end), reads, lists offsets, and wakes delayed
-/// fetches on append.
+/// The tablets of this tablet server, keyed by TableBucket (Fluss `ReplicaManager`): creates
+/// and opens tablets when tables are created or the server starts (single-node mode) or when
+/// the coordinator names their leader (cluster mode), deletes them when tables are dropped or
+/// replicas stopped, appends as leader and advances the high watermark as the ISR allows (one
+/// replica: to the log end), completes acks=all writes, serves reads to clients and
+/// followers, keeps the ISR (AdjustIsr through the IsrChannel), runs one ReplicaFetcher per
+/// leader server it follows, lists offsets, and wakes delayed fetches on append. See
+/// README.md "Replication".
 ///
 /// Primary-key tables: each bucket also has a KvTablet in `{table dir}/kv-{bucket}/` over the
 /// bucket's log (its changelog). It is opened (recovered from its newest checkpoint plus the
@@ -85,13 +119,15 @@ struct BucketRead {
 /// `kv.snapshot.interval` and at Stop(), and deleted with its table. The table's
 /// auto-increment counter is a FileSequenceIdCounter in `{table dir}/auto-increment`.
 ///
-/// Lifecycle: construct, Start() (opens the tablets of registered tables and deletes the
-/// directories of tables that no longer exist), serve, Stop() (wakes waiting fetches, stops
+/// Lifecycle: construct, SetIsrChannel / SetServerDirectory (cluster mode), Start() (single
+/// node: opens the tablets of registered tables and deletes the directories of tables that no
+/// longer exist), serve, Stop() (wakes waiting fetches and writes, stops the fetchers and
 /// housekeeping, closes scan sessions, checkpoints and closes every KV tablet, closes every
 /// log tablet cleanly). Thread: the reactor only; no locks. Tablet appends, reads, RocksDB
 /// writes and checkpoints are synchronous on the reactor (page cache; RocksDB memtables);
 /// fsyncs happen at roll, checkpoint and close. Ownership: owns every Replica, the id
-/// counters, the scan sessions and the delayed-fetch registry; borrows the store.
+/// counters, the scan sessions, the delayed-fetch and delayed-write registries and the
+/// fetchers; borrows the store, the ISR channel and the server directory.
 class ReplicaManager {
  public:
   ReplicaManager(Executor reactor, ReplicaManagerOptions options, metadata::MetadataStore& store);
@@ -116,15 +152,30 @@ class ReplicaManager {
   /// watermark and wakes fetches waiting on the bucket. Returns the first offset assigned
   /// (the original one for a duplicate batch).
   Result<LogOffset> AppendToLeader(const metadata::TableBucket& bucket, std::span<char> records);
+  /// AppendToLeader with the producer's acks: NOT_LEADER_OR_FOLLOWER on a follower; with
+  /// acks = -1, NOT_ENOUGH_REPLICAS (nothing appended) when the ISR is smaller than
+  /// `log.replica.min-in-sync-replicas-number`. Returns what was appended; an acks=-1 caller
+  /// then awaits WaitForReplication(last_offset + 1).
+  Result<log::LogAppendInfo> AppendRecordsToLeader(const metadata::TableBucket& bucket,
+                                                   std::span<char> records, int32_t acks);
+
+  /// The delayed write of an acks=-1 ProduceLog / PutKv (Fluss DelayedWrite): completes when
+  /// the bucket's high watermark reaches `required_offset` (OK, or
+  /// NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below the minimum meanwhile), when
+  /// the replica stops being leader (NOT_LEADER_OR_FOLLOWER), or at `deadline`
+  /// (REQUEST_TIME_OUT). Also REQUEST_TIME_OUT at once when `max_waiting_writes` writes wait.
+  Task<Status> WaitForReplication(metadata::TableBucket bucket, LogOffset required_offset,
+                                  SteadyClock::time_point deadline);
 
   /// Applies one PutKv batch to a primary-key bucket (KvTablet::PutAsLeader), then advances
   /// the high watermark to the log end, flushes the KV tablet up to it and wakes fetches.
   /// kUnknownTableOrBucket for a bucket not hosted here, kNonPrimaryKeyTable for a log table;
   /// a failed put writes nothing.
   Result<kv::KvPutResult> PutKv(const metadata::TableBucket& bucket, ByteView records,
-                                const kv::PutKvParams& params);
+                                const kv::PutKvParams& params, int32_t acks = 1);
 
-  /// The replica of a primary-key bucket: kUnknownTableOrBucket / kNonPrimaryKeyTable.
+  /// The replica of a primary-key bucket led here: kUnknownTableOrBucket,
+  /// kNotLeaderOrFollower (a follower has no KV tablet), kNonPrimaryKeyTable.
   Result<Replica*> FindKv(const metadata::TableBucket& bucket);
 
   /// Checks that a primary-key table's options make a valid KV tablet (what opening one
@@ -138,13 +189,71 @@ class ReplicaManager {
 
   KvScannerManager& kv_scanners() { return kv_scanners_; }
 
-  /// Reads from the bucket's log up to the high watermark.
+  /// Reads from the bucket's log: a client (`follower_id` < 0) up to the high watermark, a
+  /// follower up to the log end. Only the leader serves reads (NOT_LEADER_OR_FOLLOWER). A
+  /// follower's fetch offset is its log end offset: the leader records it, which may add the
+  /// follower to the ISR (AdjustIsr) and move the high watermark.
   Result<BucketRead> Read(const metadata::TableBucket& bucket, LogOffset fetch_offset,
-                          int64_t max_bytes, bool min_one_batch);
+                          int64_t max_bytes, bool min_one_batch,
+                          ServerId follower_id = ServerId(-1));
 
-  /// ListOffsets for one bucket.
+  /// ListOffsets for one bucket (leader only): kLatest is the log end for a follower.
   Result<LogOffset> ListOffset(const metadata::TableBucket& bucket, log::OffsetSpec spec,
-                               TimestampMs timestamp);
+                               TimestampMs timestamp, ServerId follower_id = ServerId(-1));
+  /// ListOffsets type 3 (Fluss LEADER_END_OFFSET_SNAPSHOT): the log end offset the leader had
+  /// when it became leader in its current epoch; a new follower truncates what it has beyond.
+  Result<LogOffset> LeaderEndOffsetSnapshot(const metadata::TableBucket& bucket);
+
+  // ---- replication control (the coordinator's requests, see leader_and_isr.h) ----
+
+  /// NotifyLeaderAndIsr: fences a coordinator epoch older than the newest seen
+  /// (kInvalidCoordinator for every bucket), then per bucket opens or creates the tablets
+  /// (TableInfo from the metadata store), refuses a bucket epoch older than the replica's
+  /// (kInvalidUpdateVersion) or a leader epoch older than its own (kFencedLeaderEpoch), and
+  /// makes the replica leader (own id == leader: takes the ISR, remembers its log end, opens
+  /// the KV tablet of a primary-key table from its checkpoint plus the changelog) or follower
+  /// (closes the KV tablet, truncates the log to its high watermark, fetches from the leader).
+  /// The same leader epoch again only refreshes the ISR.
+  Task<std::vector<BucketResult>> BecomeLeaderOrFollower(CoordinatorEpoch coordinator_epoch,
+                                                         std::vector<NotifyLeaderAndIsrItem> items);
+  /// StopReplica: stops fetching, fails waiting writes, closes the tablets (deletes their
+  /// files when asked). kFencedLeaderEpoch for a leader epoch older than the replica's.
+  Task<std::vector<BucketResult>> StopReplicas(CoordinatorEpoch coordinator_epoch,
+                                               std::vector<StopReplicaItem> items);
+  /// Where ISR changes are proposed (the coordinator). Without one the ISR never changes.
+  /// Not owned; must outlive the manager.
+  void SetIsrChannel(IsrChannel* channel) { isr_channel_ = channel; }
+  /// Where followers find their leaders. Not owned; must outlive the manager.
+  void SetServerDirectory(const ServerDirectory* directory) { directory_ = directory; }
+  const ServerDirectory* server_directory() const { return directory_; }
+
+  // ---- the follower side (called by ReplicaFetcher) ----
+
+  /// Appends batches fetched from the leader at `fetch_offset` (which must be the log end)
+  /// as they are, offsets and timestamps kept; the follower's high watermark then follows its
+  /// log end, as in Fluss 0.9.1. Returns the new log end. kNotLeaderOrFollower when the
+  /// replica is no longer a follower.
+  Result<LogOffset> AppendAsFollower(const metadata::TableBucket& bucket, LogOffset fetch_offset,
+                                     ByteView records, LogOffset leader_high_watermark);
+  /// Reconciles a follower's log with its leader's before it fetches: unless the follower's
+  /// persisted EpochStart already names the current leader epoch (it copied from this leader
+  /// only; `force` ignores that), cuts the log back to `leader_epoch_start` (the leader's log
+  /// end at its election, ListOffsets type 3) and records that epoch start. Returns the log end
+  /// to fetch from.
+  Result<LogOffset> ReconcileWithLeader(const metadata::TableBucket& bucket,
+                                        LogOffset leader_epoch_start, bool force);
+  /// The follower's log end offset.
+  Result<LogOffset> FollowerLogEndOffset(const metadata::TableBucket& bucket);
+  /// Truncates a follower's log to `offset` (nothing when it already ends there or before).
+  Status TruncateFollower(const metadata::TableBucket& bucket, LogOffset offset);
+  /// Empties a follower's log and restarts it at `offset` (the leader deleted what it lacks).
+  Status TruncateFollowerFullyAndStartAt(const metadata::TableBucket& bucket, LogOffset offset);
+
+  /// Runs one ISR-expiration pass now (what the `max-lag-time / 2` timer runs): every leader
+  /// proposes to drop followers that have not caught up for `replica_max_lag_time`.
+  void MaybeShrinkIsr();
+  ServerId server_id() const { return options_.server_id; }
+  const ReplicaManagerOptions& options() const { return options_; }
 
   DelayedFetchRegistry& delayed_fetches() { return delayed_fetches_; }
   size_t replica_count() const { return replicas_.size(); }
@@ -162,6 +271,24 @@ class ReplicaManager {
   Task<void> MaintenanceLoop();
   Task<void> KvCheckpointLoop();
   Task<void> ScannerExpiryLoop();
+  Task<void> IsrExpirationLoop();
+
+  Result<Replica*> OpenReplicaForNotify(std::shared_ptr<const metadata::TableInfo> table,
+                                        BucketId bucket);
+  Status MakeLeader(Replica* replica, const NotifyLeaderAndIsrItem& item, bool new_epoch);
+  Status MakeFollower(Replica* replica, const NotifyLeaderAndIsrItem& item, bool new_epoch);
+  void CloseKv(Replica* replica);
+  /// Moves the leader's high watermark to the smallest log end of the (maximal) ISR and the
+  /// caught-up followers, flushing the KV tablet first; wakes fetches and writes when it moved.
+  bool MaybeIncrementLeaderHighWatermark(Replica* replica);
+  void MaybeExpandIsr(Replica* replica, ServerId follower);
+  void SubmitAdjustIsr(Replica* replica, std::vector<ServerId> proposed, bool expand);
+  Task<void> AdjustIsrTask(metadata::TableBucket bucket, LeaderAndIsr proposed,
+                           uint64_t isr_version);
+  bool IsAlive(ServerId id) const;
+  TimestampMs NowMs() const;
+  void WakeBucket(const metadata::TableBucket& bucket);
+  void RemoveFetcher(const metadata::TableBucket& bucket);
 
   Executor reactor_;
   ReplicaManagerOptions options_;
@@ -172,10 +299,19 @@ class ReplicaManager {
   // After replicas_: scan sessions hold RocksDB snapshots, released before the tablets close.
   KvScannerManager kv_scanners_;
   DelayedFetchRegistry delayed_fetches_;
+  /// acks=-1 writes waiting for the high watermark (the same wait-by-bucket registry).
+  DelayedFetchRegistry delayed_writes_;
+  IsrChannel* isr_channel_ = nullptr;
+  const ServerDirectory* directory_ = nullptr;
+  CoordinatorEpoch coordinator_epoch_{-1};
+  /// One fetcher per leader server this server follows, keyed by the leader's id; stopped
+  /// and destroyed at Stop() only (an idle one waits for buckets).
+  std::map<int32_t, std::unique_ptr<ReplicaFetcher>> fetchers_;
   Gate gate_;
   asio::steady_timer maintenance_timer_;
   asio::steady_timer kv_checkpoint_timer_;
   asio::steady_timer scanner_expiry_timer_;
+  asio::steady_timer isr_expiration_timer_;
   bool stopping_ = false;
 };
 

@@ -90,17 +90,36 @@ Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::Produce
     co_return MakeError(ErrorCode::kInvalidRequiredAcks, "Invalid required acks: {}",
                         req.acks());
   }
+  const auto deadline =
+      SteadyClock::now() + std::chrono::milliseconds(std::max(0, req.timeout_ms()));
   proto::ProduceLogResponse resp;
+  // acks=-1: every bucket is appended first, then the request waits (Fluss DelayedWrite)
+  // until each bucket's high watermark passes its batch, or the request timeout.
+  std::vector<std::pair<int, LogOffset>> waits;
   for (proto::PbProduceLogReqForBucket& bucket_req : *req.mutable_buckets_req()) {
     proto::PbProduceLogRespForBucket* out = resp.add_buckets_resp();
     TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
     std::string* records = bucket_req.mutable_records();
-    Result<LogOffset> base =
-        replicas_.AppendToLeader(bucket, std::span<char>(records->data(), records->size()));
-    if (base.ok()) {
-      out->set_base_offset(base->value());
+    auto appended = replicas_.AppendRecordsToLeader(
+        bucket, std::span<char>(records->data(), records->size()), req.acks());
+    if (appended.ok()) {
+      out->set_base_offset(appended->first_offset.value());
+      if (req.acks() == -1 && appended->last_offset.value() >= 0) {
+        waits.emplace_back(resp.buckets_resp_size() - 1, appended->last_offset + 1);
+      }
     } else {
-      SetError(base.status(), out);
+      SetError(appended.status(), out);
+    }
+  }
+  for (const auto& [index, required] : waits) {
+    proto::PbProduceLogRespForBucket* out = resp.mutable_buckets_resp(index);
+    std::optional<PartitionId> partition;
+    if (out->has_partition_id()) partition = PartitionId(out->partition_id());
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(out->bucket_id())};
+    Status replicated = co_await replicas_.WaitForReplication(bucket, required, deadline);
+    if (!replicated.ok()) {
+      out->clear_base_offset();
+      SetError(replicated, out);
     }
   }
   co_return resp;
@@ -225,7 +244,7 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
       }
       int64_t budget = std::min<int64_t>(remaining, std::max(0, bucket_req.max_fetch_bytes()));
       auto read = replicas_.Read(bucket, LogOffset(bucket_req.fetch_offset()), budget,
-                                 min_one_batch);
+                                 min_one_batch, ServerId(req.follower_server_id()));
       if (!read.ok()) {
         fail(read.status());
         continue;
@@ -290,17 +309,19 @@ Task<Result<proto::ListOffsetsResponse>> TabletService::ListOffsets(
     case 2: spec = log::OffsetSpec::kTimestamp; break;
     default: break;
   }
+  // Type 3 (LEADER_END_OFFSET_SNAPSHOT) is asked by followers (ReplicaFetcher).
+  const bool leader_end_snapshot = req.offset_type() == 3;
   proto::ListOffsetsResponse resp;
   for (int32_t bucket_id : req.bucket_id()) {
     proto::PbListOffsetsRespForBucket* out = resp.add_buckets_resp();
     out->set_bucket_id(bucket_id);
-    if (!spec) {
+    if (!spec && !leader_end_snapshot) {
       SetError(MakeError(ErrorCode::kUnknownServerError, "Unknown offset type {}.",
                          req.offset_type()),
                out);
       continue;
     }
-    if (*spec == log::OffsetSpec::kTimestamp && !req.has_starttimestamp()) {
+    if (spec && *spec == log::OffsetSpec::kTimestamp && !req.has_starttimestamp()) {
       SetError(Status(ErrorCode::kInvalidTimestamp,
                       "ListOffsets by timestamp needs startTimestamp."),
                out);
@@ -309,8 +330,12 @@ Task<Result<proto::ListOffsetsResponse>> TabletService::ListOffsets(
     std::optional<PartitionId> partition;
     if (req.has_partition_id()) partition = PartitionId(req.partition_id());
     TableBucket bucket{TableId(req.table_id()), partition, BucketId(bucket_id)};
-    auto offset = replicas_.ListOffset(
-        bucket, *spec, TimestampMs(req.has_starttimestamp() ? req.starttimestamp() : -1));
+    auto offset =
+        leader_end_snapshot
+            ? replicas_.LeaderEndOffsetSnapshot(bucket)
+            : replicas_.ListOffset(bucket, *spec,
+                                   TimestampMs(req.has_starttimestamp() ? req.starttimestamp() : -1),
+                                   ServerId(req.follower_server_id()));
     if (offset.ok()) {
       out->set_offset(offset->value());
     } else {
@@ -417,17 +442,35 @@ Task<Result<proto::PutKvResponse>> TabletService::PutKv(proto::PutKvRequest req)
   if (req.target_columns_size() > 0) {
     params.target_columns.emplace(req.target_columns().begin(), req.target_columns().end());
   }
+  const auto deadline =
+      SteadyClock::now() + std::chrono::milliseconds(std::max(0, req.timeout_ms()));
   proto::PutKvResponse resp;
+  std::vector<std::pair<int, LogOffset>> waits;
   for (const proto::PbPutKvReqForBucket& bucket_req : req.buckets_req()) {
     proto::PbPutKvRespForBucket* out = resp.add_buckets_resp();
     TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
-    auto put = replicas_.PutKv(bucket, bucket_req.records(), params);
+    auto put = replicas_.PutKv(bucket, bucket_req.records(), params, req.acks());
     if (!put.ok()) {
       SetError(put.status(), out);
       continue;
     }
     // The changelog's end after this write (the original batch's for a duplicate).
     out->set_log_end_offset(put->append.last_offset.value() + 1);
+    if (req.acks() == -1 && put->append.last_offset.value() >= 0) {
+      waits.emplace_back(resp.buckets_resp_size() - 1, put->append.last_offset + 1);
+    }
+  }
+  // acks=-1: answered once the ISR has each bucket's changelog (Fluss DelayedWrite).
+  for (const auto& [index, required] : waits) {
+    proto::PbPutKvRespForBucket* out = resp.mutable_buckets_resp(index);
+    std::optional<PartitionId> partition;
+    if (out->has_partition_id()) partition = PartitionId(out->partition_id());
+    TableBucket bucket{TableId(req.table_id()), partition, BucketId(out->bucket_id())};
+    Status replicated = co_await replicas_.WaitForReplication(bucket, required, deadline);
+    if (!replicated.ok()) {
+      out->clear_log_end_offset();
+      SetError(replicated, out);
+    }
   }
   co_return resp;
 }

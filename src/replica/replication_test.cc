@@ -1,0 +1,504 @@
+// Replication between three tablet servers in one process: three ReplicaManagers, each behind
+// a real rpc::Server on loopback with the data-path TabletService, a coordinator played in
+// memory (TestCoordinator: the leader and ISR of every bucket, AdjustIsr) and a directory of
+// the servers that are up. Followers fetch from their leader over the wire.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <asio/io_context.hpp>
+#include <asio/thread_pool.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "log/log_test_util.h"
+#include "metadata/embedded_metadata_store.h"
+#include "replica/replica_manager.h"
+#include "rpc/dispatcher.h"
+#include "rpc/server.h"
+#include "server/server_kv_test_util.h"
+#include "server/server_test_util.h"
+#include "tablet/tablet_service.h"
+#include "testutil/run_task.h"
+
+namespace strom::replica {
+namespace {
+
+namespace fs = std::filesystem;
+using metadata::TableBucket;
+using testutil::RunTask;
+
+constexpr TableId kLogTable{7};
+constexpr TableId kPkTable{8};
+
+/// The servers that are up, as UpdateMetadata would tell a tablet server.
+class TestDirectory : public ServerDirectory {
+ public:
+  std::optional<metadata::ServerNode> FindTabletServer(ServerId id) const override {
+    auto it = nodes.find(id.value());
+    if (it == nodes.end()) return std::nullopt;
+    return it->second;
+  }
+  std::map<int32_t, metadata::ServerNode> nodes;
+};
+
+/// The coordinator's part: the leader and ISR of every bucket; AdjustIsr checks the leader,
+/// its epoch and the bucket epoch like Fluss's coordinator, then bumps the bucket epoch.
+class TestCoordinator : public IsrChannel {
+ public:
+  Task<Result<LeaderAndIsr>> AdjustIsr(TableBucket bucket, LeaderAndIsr proposed) override {
+    ++adjust_calls;
+    auto it = state.find(bucket);
+    if (it == state.end()) co_return Status(ErrorCode::kUnknownTableOrBucket, "unknown");
+    LeaderAndIsr& current = it->second;
+    if (proposed.leader != current.leader || proposed.leader_epoch != current.leader_epoch) {
+      co_return Status(ErrorCode::kFencedLeaderEpoch, "stale leader");
+    }
+    if (proposed.bucket_epoch != current.bucket_epoch) {
+      co_return Status(ErrorCode::kInvalidUpdateVersion, "stale bucket epoch");
+    }
+    current.isr = proposed.isr;
+    current.bucket_epoch = BucketEpoch(current.bucket_epoch.value() + 1);
+    co_return current;
+  }
+
+  std::map<TableBucket, LeaderAndIsr> state;
+  int adjust_calls = 0;
+};
+
+Task<bool> PollUntil(std::function<bool()> condition, std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!condition()) {
+    if (SteadyClock::now() >= deadline) co_return false;
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(kAwaitTuple);
+  }
+  co_return true;
+}
+
+class ReplicationTest : public ::testing::Test {
+ protected:
+  struct Node {
+    std::unique_ptr<ReplicaManager> manager;
+    std::unique_ptr<tablet::TabletService> service;
+    std::unique_ptr<rpc::Server> server;
+  };
+
+  void SetUp() override {
+    auto store = metadata::EmbeddedMetadataStore::Open(dir_.Sub("meta"), pool_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    ASSERT_TRUE(RunTask(io_, store_->CreateDatabase("db", {record::DatabaseDescriptor(),
+                                                           TimestampMs(1), TimestampMs(1)}))
+                    .ok());
+    CreateTable("logs", kLogTable, server::testing::LogTableJson(1));
+    CreateTable("pk", kPkTable, server::testing::PkTableJson(1));
+  }
+
+  void TearDown() override {
+    for (int id = 1; id <= 3; ++id) StopNode(id);
+    pool_.join();
+  }
+
+  void CreateTable(const std::string& name, TableId id, const std::string& json) {
+    auto descriptor = record::TableDescriptor::FromJson(json);
+    ASSERT_TRUE(descriptor.ok()) << descriptor.status().ToString();
+    metadata::TableAssignment assignment;
+    assignment.buckets[BucketId(0)] = {ServerId(1), ServerId(2), ServerId(3)};
+    auto reg = metadata::TableRegistration::ForNewTable(id, *descriptor, TimestampMs(1));
+    Status created = RunTask(io_, store_->CreateTable(metadata::TablePath{"db", name}, reg,
+                                                      descriptor->schema(), assignment));
+    ASSERT_TRUE(created.ok()) << created.ToString();
+  }
+
+  void StartNode(int id) {
+    Node& node = nodes_[id];
+    ReplicaManagerOptions options;
+    options.data_dir = dir_.Sub("node" + std::to_string(id));
+    options.server_id = ServerId(id);
+    options.local_leadership = false;
+    options.replica_max_lag_time = max_lag_;
+    options.min_in_sync_replicas = min_isr_;
+    options.fetcher.backoff = std::chrono::milliseconds(50);
+    options.fetcher.max_wait = std::chrono::milliseconds(100);
+    // Small fetches, so catching up takes many rounds.
+    options.fetcher.max_bytes_per_bucket = 4096;
+    options.rocksdb.write_buffer_size = 1 << 20;
+    options.rocksdb.block_cache_size = 1 << 20;
+    node.manager = std::make_unique<ReplicaManager>(io_.get_executor(), options, *store_);
+    node.manager->SetIsrChannel(&coordinator_);
+    node.manager->SetServerDirectory(&directory_);
+    ASSERT_TRUE(RunTask(io_, node.manager->Start()).ok());
+    node.service = std::make_unique<tablet::TabletService>(*node.manager, *store_);
+    rpc::Dispatcher dispatcher;
+    node.service->Register(dispatcher);
+    rpc::ServerOptions server_options;
+    server_options.host = "127.0.0.1";
+    server_options.port = 0;
+    node.server =
+        std::make_unique<rpc::Server>(io_.get_executor(), server_options, std::move(dispatcher));
+    ASSERT_TRUE(node.server->Start().ok());
+    directory_.nodes[id] = metadata::ServerNode{ServerId(id), "127.0.0.1", node.server->port(),
+                                                metadata::ServerRole::kTabletServer, std::nullopt};
+  }
+
+  void StopNode(int id) {
+    auto it = nodes_.find(id);
+    if (it == nodes_.end()) return;
+    directory_.nodes.erase(id);
+    RunTask(io_, it->second.server->Stop(std::chrono::milliseconds(200)));
+    RunTask(io_, it->second.manager->Stop());
+    nodes_.erase(it);
+  }
+
+  static TableBucket Bucket(TableId table) { return TableBucket{table, std::nullopt, BucketId(0)}; }
+
+  /// The coordinator elects `leader` with `isr` (next leader epoch) and tells every running
+  /// server; every answer must be OK.
+  void Elect(TableId table, int leader, std::vector<int> isr) {
+    TableBucket bucket = Bucket(table);
+    LeaderAndIsr& lai = coordinator_.state[bucket];
+    const bool first = lai.leader.value() < 0;
+    lai.leader = ServerId(leader);
+    lai.leader_epoch = first ? LeaderEpoch(0) : LeaderEpoch(lai.leader_epoch.value() + 1);
+    lai.isr.clear();
+    for (int id : isr) lai.isr.push_back(ServerId(id));
+    lai.coordinator_epoch = CoordinatorEpoch(1);
+    lai.bucket_epoch = BucketEpoch(lai.bucket_epoch.value() + 1);
+    NotifyLeaderAndIsrItem item;
+    item.table_path = metadata::TablePath{"db", table == kLogTable ? "logs" : "pk"};
+    item.bucket = bucket;
+    item.replicas = {ServerId(1), ServerId(2), ServerId(3)};
+    item.leader_and_isr = lai;
+    for (auto& [id, node] : nodes_) {
+      auto results =
+          RunTask(io_, node.manager->BecomeLeaderOrFollower(CoordinatorEpoch(1), {item}));
+      ASSERT_EQ(results.size(), 1u);
+      ASSERT_TRUE(results[0].status.ok())
+          << "server " << id << ": " << results[0].status.ToString();
+    }
+  }
+
+  proto::PbProduceLogRespForBucket Produce(int node, int first, int count, int acks,
+                                           int timeout_ms = 5000) {
+    proto::ProduceLogRequest req;
+    req.set_acks(acks);
+    req.set_table_id(kLogTable.value());
+    req.set_timeout_ms(timeout_ms);
+    auto* b = req.add_buckets_req();
+    b->set_bucket_id(0);
+    b->set_records(server::testing::ArrowBatch(first, count));
+    auto resp = RunTask(io_, nodes_.at(node).service->ProduceLog(std::move(req)));
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    if (!resp.ok() || resp->buckets_resp_size() != 1) return {};
+    return resp->buckets_resp(0);
+  }
+
+  Replica* At(int node, TableId table = kLogTable) {
+    return nodes_.at(node).manager->Find(Bucket(table));
+  }
+  LogOffset Leo(int node, TableId table = kLogTable) {
+    return At(node, table)->log->log_end_offset();
+  }
+  LogOffset Hw(int node, TableId table = kLogTable) {
+    return At(node, table)->log->high_watermark();
+  }
+
+  /// Every id stored in a replica's log, in offset order.
+  std::vector<int32_t> StoredIds(int node) {
+    log::ReadParams params;
+    params.fetch_offset = At(node)->log->log_start_offset();
+    params.max_bytes = 64 << 20;
+    params.isolation = log::FetchIsolation::kLogEnd;
+    std::vector<int32_t> ids;
+    while (params.fetch_offset < Leo(node)) {
+      auto read = At(node)->log->Read(params);
+      if (!read.ok() || read->records.empty()) break;
+      auto more = server::testing::DecodeIds(read->records, /*arrow=*/true, params.fetch_offset);
+      ids.insert(ids.end(), more.begin(), more.end());
+      params.fetch_offset =
+          LogOffset(params.fetch_offset.value() + static_cast<int64_t>(more.size()));
+    }
+    return ids;
+  }
+
+  /// The ISR the coordinator holds, sorted (expansions may land in any order).
+  std::vector<ServerId> Isr(TableId table = kLogTable) {
+    std::vector<ServerId> isr = coordinator_.state[Bucket(table)].isr;
+    std::sort(isr.begin(), isr.end());
+    return isr;
+  }
+  static std::vector<ServerId> Ids(std::vector<int> ids) {
+    std::vector<ServerId> out;
+    for (int id : ids) out.push_back(ServerId(id));
+    return out;
+  }
+
+  bool WaitUntil(std::function<bool()> condition,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return RunTask(io_, PollUntil(std::move(condition), timeout));
+  }
+
+  static std::vector<int32_t> Range(int first, int count) {
+    std::vector<int32_t> out;
+    for (int i = first; i < first + count; ++i) out.push_back(i);
+    return out;
+  }
+
+  log::testing::TempDir dir_;
+  asio::io_context io_;
+  asio::thread_pool pool_{1};
+  std::unique_ptr<metadata::EmbeddedMetadataStore> store_;
+  TestDirectory directory_;
+  TestCoordinator coordinator_;
+  std::map<int, Node> nodes_;
+  int32_t min_isr_ = 2;
+  std::chrono::milliseconds max_lag_{400};
+};
+
+TEST_F(ReplicationTest, FollowersCopyTheLogAndTheHighWatermarkFollowsTheIsr) {
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2, 3});
+  auto first = Produce(1, 0, 5, /*acks=*/1);
+  ASSERT_FALSE(first.has_error_code()) << first.error_message();
+  EXPECT_EQ(first.base_offset(), 0);
+  auto second = Produce(1, 5, 3, /*acks=*/1);
+  EXPECT_EQ(second.base_offset(), 5);
+  ASSERT_TRUE(WaitUntil([&] { return Leo(2) == LogOffset(8) && Leo(3) == LogOffset(8); }));
+  // The leader's high watermark moves once every ISR member reported having the records.
+  ASSERT_TRUE(WaitUntil([&] { return Hw(1) == LogOffset(8); }));
+  EXPECT_EQ(StoredIds(2), Range(0, 8));
+  EXPECT_EQ(StoredIds(3), Range(0, 8));
+  // Batches are kept as the leader wrote them: same bytes, offsets and timestamps.
+  log::ReadParams all;
+  all.fetch_offset = LogOffset(0);
+  all.isolation = log::FetchIsolation::kLogEnd;
+  EXPECT_EQ(At(1)->log->Read(all)->records, At(2)->log->Read(all)->records);
+
+  // Clients may only produce to and fetch from the leader.
+  EXPECT_EQ(Produce(2, 100, 1, 1).error_code(),
+            static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
+  proto::FetchLogRequest fetch;
+  fetch.set_follower_server_id(-1);
+  fetch.set_max_bytes(1 << 20);
+  auto* t = fetch.add_tables_req();
+  t->set_table_id(kLogTable.value());
+  t->set_projection_pushdown_enabled(false);
+  auto* b = t->add_buckets_req();
+  b->set_bucket_id(0);
+  b->set_fetch_offset(0);
+  b->set_max_fetch_bytes(1 << 20);
+  auto from_follower = RunTask(io_, nodes_.at(2).service->FetchLog(fetch));
+  ASSERT_TRUE(from_follower.ok());
+  EXPECT_EQ(from_follower->tables_resp(0).buckets_resp(0).error_code(),
+            static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
+  auto from_leader = RunTask(io_, nodes_.at(1).service->FetchLog(fetch));
+  ASSERT_TRUE(from_leader.ok());
+  const auto& got = from_leader->tables_resp(0).buckets_resp(0);
+  EXPECT_FALSE(got.has_error_code());
+  EXPECT_EQ(got.high_watermark(), 8);
+  EXPECT_EQ(server::testing::DecodeIds(got.records(), true), Range(0, 8));
+}
+
+TEST_F(ReplicationTest, AcksAllWaitsForTheIsrWhichShrinksAndExpands) {
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2, 3});
+  auto acked = Produce(1, 0, 5, /*acks=*/-1);
+  ASSERT_FALSE(acked.has_error_code()) << acked.error_message();
+  // Acknowledged with acks=all means every ISR member has it.
+  EXPECT_GE(Leo(2), LogOffset(5));
+  EXPECT_GE(Leo(3), LogOffset(5));
+  EXPECT_GE(Hw(1), LogOffset(5));
+
+  // A stopped follower holds acks=all writes until the request timeout...
+  StopNode(3);
+  auto timed_out = Produce(1, 5, 1, /*acks=*/-1, /*timeout_ms=*/150);
+  EXPECT_EQ(timed_out.error_code(), static_cast<int32_t>(ErrorCode::kRequestTimeOut));
+  EXPECT_EQ(Leo(1), LogOffset(6));  // appended all the same, as in Fluss
+  // ...until it has lagged for log.replica.max-lag-time: then the ISR drops it.
+  ASSERT_TRUE(WaitUntil([&] { return Isr() == Ids({1, 2}); })) << coordinator_.adjust_calls;
+  ASSERT_TRUE(WaitUntil([&] { return Hw(1) == LogOffset(6); }));
+  auto after_shrink = Produce(1, 6, 1, /*acks=*/-1);
+  EXPECT_FALSE(after_shrink.has_error_code()) << after_shrink.error_message();
+
+  // Below log.replica.min-in-sync-replicas-number (2) acks=all is refused before appending,
+  // and the high watermark no longer moves.
+  // A stopped follower that has the leader's whole log stays in sync (as in Fluss): the
+  // leader must move on for it to lag.
+  StopNode(2);
+  auto acks_one = Produce(1, 7, 1, /*acks=*/1);
+  EXPECT_FALSE(acks_one.has_error_code());
+  ASSERT_TRUE(WaitUntil([&] { return Isr() == Ids({1}); }));
+  const LogOffset before = Leo(1);
+  auto refused = Produce(1, 8, 1, /*acks=*/-1);
+  EXPECT_EQ(refused.error_code(), static_cast<int32_t>(ErrorCode::kNotEnoughReplicas));
+  EXPECT_EQ(Leo(1), before);
+  ASSERT_FALSE(Produce(1, 8, 1, /*acks=*/1).has_error_code());
+  const LogOffset hw_under_min_isr = Hw(1);
+  EXPECT_LT(hw_under_min_isr, Leo(1));
+
+  // While both are away the leader takes many more batches; the returning followers catch
+  // up from far behind (4 KiB per fetch) and rejoin the ISR; the high watermark then reaches
+  // the log end.
+  for (int i = 0; i < 200; ++i) Produce(1, 1000 + i * 10, 10, /*acks=*/1);
+  const LogOffset end = Leo(1);
+  StartNode(2);
+  StartNode(3);
+  {
+    // A restarted server learns its role again from the coordinator.
+    NotifyLeaderAndIsrItem item;
+    item.table_path = metadata::TablePath{"db", "logs"};
+    item.bucket = Bucket(kLogTable);
+    item.replicas = Ids({1, 2, 3});
+    item.leader_and_isr = coordinator_.state[Bucket(kLogTable)];
+    for (int id : {2, 3}) {
+      auto r =
+          RunTask(io_, nodes_.at(id).manager->BecomeLeaderOrFollower(CoordinatorEpoch(1), {item}));
+      ASSERT_TRUE(r[0].status.ok()) << r[0].status.ToString();
+    }
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Leo(2) == end && Leo(3) == end; }));
+  ASSERT_TRUE(WaitUntil([&] { return Isr() == Ids({1, 2, 3}); }));
+  ASSERT_TRUE(WaitUntil([&] { return Hw(1) == end; }));
+  EXPECT_EQ(StoredIds(3), StoredIds(1));
+  auto all_back = Produce(1, 5000, 2, /*acks=*/-1);
+  EXPECT_FALSE(all_back.has_error_code()) << all_back.error_message();
+}
+
+TEST_F(ReplicationTest, LeaderChangeDropsTheUnacknowledgedTail) {
+  // Long enough that the ISR keeps the stopped server while the tail is written.
+  max_lag_ = std::chrono::seconds(30);
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2, 3});
+  ASSERT_FALSE(Produce(1, 0, 5, /*acks=*/-1).has_error_code());
+  // Server 2 goes away; server 3 keeps copying the leader's acks=1 tail (offsets 5..7),
+  // which is never committed because server 2 is still in the ISR.
+  StopNode(2);
+  ASSERT_FALSE(Produce(1, 5, 3, /*acks=*/1).has_error_code());
+  ASSERT_TRUE(WaitUntil([&] { return Leo(3) == LogOffset(8); }));
+  EXPECT_EQ(Hw(1), LogOffset(5));
+
+  // The coordinator elects server 2 (in the ISR, with the committed 5 records). The old leader
+  // truncates to its high watermark; server 3 drops what is beyond the new leader's log at its
+  // election; both then copy the new leader's records instead of keeping a diverging tail.
+  StartNode(2);
+  Elect(kLogTable, 2, {2, 3});
+  EXPECT_EQ(Leo(1), LogOffset(5));
+  auto new_write = Produce(2, 100, 2, /*acks=*/-1);
+  ASSERT_FALSE(new_write.has_error_code()) << new_write.error_message();
+  EXPECT_EQ(new_write.base_offset(), 5);
+  std::vector<int32_t> expected = Range(0, 5);
+  expected.push_back(100);
+  expected.push_back(101);
+  ASSERT_TRUE(WaitUntil([&] { return Leo(1) == LogOffset(7) && Leo(3) == LogOffset(7); }));
+  EXPECT_EQ(StoredIds(2), expected);
+  EXPECT_EQ(StoredIds(3), expected);
+  EXPECT_EQ(StoredIds(1), expected);
+  // The old leader is a follower now, and rejoins the ISR.
+  EXPECT_EQ(Produce(1, 200, 1, 1).error_code(),
+            static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
+  ASSERT_TRUE(WaitUntil([&] { return Isr() == Ids({1, 2, 3}); }));
+}
+
+TEST_F(ReplicationTest, EpochsAreFencedAndStopReplicaDeletes) {
+  for (int id = 1; id <= 2; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2});
+  NotifyLeaderAndIsrItem stale;
+  stale.table_path = metadata::TablePath{"db", "logs"};
+  stale.bucket = Bucket(kLogTable);
+  stale.replicas = Ids({1, 2});
+  stale.leader_and_isr = coordinator_.state[Bucket(kLogTable)];
+  // An older coordinator epoch is refused for every bucket.
+  auto old_coordinator =
+      RunTask(io_, nodes_.at(1).manager->BecomeLeaderOrFollower(CoordinatorEpoch(0), {stale}));
+  EXPECT_EQ(old_coordinator[0].status.code(), ErrorCode::kInvalidCoordinator);
+  Elect(kLogTable, 2, {1, 2});
+  // The previous leader epoch is fenced.
+  auto fenced =
+      RunTask(io_, nodes_.at(1).manager->BecomeLeaderOrFollower(CoordinatorEpoch(1), {stale}));
+  EXPECT_EQ(fenced[0].status.code(), ErrorCode::kInvalidUpdateVersion);
+  stale.leader_and_isr.bucket_epoch = coordinator_.state[Bucket(kLogTable)].bucket_epoch;
+  fenced = RunTask(io_, nodes_.at(1).manager->BecomeLeaderOrFollower(CoordinatorEpoch(1), {stale}));
+  EXPECT_EQ(fenced[0].status.code(), ErrorCode::kFencedLeaderEpoch);
+
+  const std::string dir = At(1)->log->dir();
+  ASSERT_TRUE(fs::exists(dir));
+  StopReplicaItem stop;
+  stop.bucket = Bucket(kLogTable);
+  stop.leader_epoch = LeaderEpoch(0);
+  stop.delete_data = true;
+  auto too_old = RunTask(io_, nodes_.at(1).manager->StopReplicas(CoordinatorEpoch(1), {stop}));
+  EXPECT_EQ(too_old[0].status.code(), ErrorCode::kFencedLeaderEpoch);
+  stop.leader_epoch = coordinator_.state[Bucket(kLogTable)].leader_epoch;
+  auto stopped = RunTask(io_, nodes_.at(1).manager->StopReplicas(CoordinatorEpoch(1), {stop}));
+  EXPECT_TRUE(stopped[0].status.ok()) << stopped[0].status.ToString();
+  EXPECT_EQ(At(1), nullptr);
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
+  using server::testing::KvBatch;
+  using server::testing::KvOp;
+  using server::testing::KvRow;
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kPkTable, 1, {1, 2, 3});
+  // Only the leader has a KV tablet.
+  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  EXPECT_EQ(At(2, kPkTable)->kv, nullptr);
+
+  auto put = [&](int node, std::vector<KvOp> ops) {
+    proto::PutKvRequest req;
+    req.set_acks(-1);
+    req.set_table_id(kPkTable.value());
+    req.set_timeout_ms(5000);
+    auto* b = req.add_buckets_req();
+    b->set_bucket_id(0);
+    b->set_records(KvBatch(ops));
+    auto resp = RunTask(io_, nodes_.at(node).service->PutKv(std::move(req)));
+    EXPECT_TRUE(resp.ok());
+    return resp->buckets_resp(0);
+  };
+  auto first = put(1, {KvOp{KvRow(1, "a", 10), false}, KvOp{KvRow(2, "b", 20), false}});
+  ASSERT_FALSE(first.has_error_code()) << first.error_message();
+  auto second =
+      put(1, {KvOp{KvRow(1, "a2", 11), false}, KvOp{KvRow(2, std::nullopt, std::nullopt), true}});
+  ASSERT_FALSE(second.has_error_code()) << second.error_message();
+  // acks=all: the followers have the changelog.
+  EXPECT_EQ(Leo(2, kPkTable), Leo(1, kPkTable));
+  // A follower refuses writes.
+  EXPECT_EQ(put(2, {KvOp{KvRow(3, "c", 30), false}}).error_code(),
+            static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
+
+  // Server 2 takes over: it builds its KV state from the replicated changelog.
+  Elect(kPkTable, 2, {1, 2, 3});
+  EXPECT_EQ(At(1, kPkTable)->kv, nullptr);
+  ASSERT_NE(At(2, kPkTable)->kv, nullptr);
+  auto lookup = [&](int node, int id) -> std::optional<record::GenericRow> {
+    ByteBuffer key = server::testing::EncodeKvKey(KvRow(id, std::nullopt, std::nullopt));
+    std::vector<ByteView> keys = {key};
+    auto values = At(node, kPkTable)->kv->Lookup(keys);
+    if (!values.ok() || !(*values)[0]) return std::nullopt;
+    return server::testing::DecodeKvValue(*(*values)[0]);
+  };
+  auto one = lookup(2, 1);
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ((*one)[1].as<std::string>(), "a2");
+  EXPECT_EQ((*one)[2].as<int64_t>(), 11);
+  EXPECT_FALSE(lookup(2, 2).has_value());
+  auto third = put(2, {KvOp{KvRow(3, "c", 30), false}});
+  ASSERT_FALSE(third.has_error_code()) << third.error_message();
+  ASSERT_TRUE(WaitUntil([&] { return Leo(1, kPkTable) == Leo(2, kPkTable); }));
+
+  // And back to server 1, which replays what it copied as a follower.
+  Elect(kPkTable, 1, {1, 2, 3});
+  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  auto three = lookup(1, 3);
+  ASSERT_TRUE(three.has_value());
+  EXPECT_EQ((*three)[2].as<int64_t>(), 30);
+  EXPECT_EQ((*lookup(1, 1))[1].as<std::string>(), "a2");
+}
+
+}  // namespace
+}  // namespace strom::replica
