@@ -61,9 +61,9 @@ TEST(EpochStartTest, FileRoundTripAndCorruption) {
   EXPECT_EQ((*read)->epoch, LeaderEpoch(7));
   EXPECT_EQ((*read)->start_offset, LogOffset(1234));
   std::string junk = "strom-leader-epoch 1 x 5\n";
-  ASSERT_TRUE(fs->WriteFileAtomically(d + "/leader-epoch-checkpoint",
-                                      ByteView(junk.data(), junk.size()))
-                  .ok());
+  ASSERT_TRUE(
+      fs->WriteFileAtomically(d + "/leader-epoch-checkpoint", ByteView(junk.data(), junk.size()))
+          .ok());
   EXPECT_EQ(ReadEpochStart(fs, d).status().code(), ErrorCode::kStorage);
 }
 
