@@ -317,6 +317,72 @@ TEST_F(ClusterTest, ProjectionAndLogFormats) {
   }
 }
 
+// PollBatches hands out the rows Poll would, as views read through the typed getters, at most
+// scanner_max_poll_records per call, in offset order per bucket; the two may be mixed.
+TEST_F(ClusterTest, PollBatchesReadsWhatPollReads) {
+  for (const char* format : {"ARROW", "INDEXED"}) {
+    SCOPED_TRACE(format);
+    std::string table_name = std::string("batches_") + format;
+    for (char& c : table_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    Properties properties = {{"table.log.format", format}};
+    if (std::string(format) == "ARROW") {
+      properties.emplace_back("table.log.arrow.compression.type", "ZSTD");
+    }
+    TablePath path = CreateTable(table_name, EventSchema(), 3, {}, properties);
+    auto table = Conn().GetTable(path);
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    auto writer = (*table)->NewAppend().CreateWriter();
+    ASSERT_TRUE(writer.ok());
+    constexpr int32_t kRows = 3000;
+    for (int32_t id = 0; id < kRows; ++id) ASSERT_TRUE((*writer)->Append(EventRow(id)).ok());
+    ASSERT_TRUE((*writer)->Flush().ok());
+
+    auto scanner = (*table)->NewScan().CreateLogScanner();
+    ASSERT_TRUE(scanner.ok()) << scanner.status().ToString();
+    ASSERT_TRUE((*scanner)->SubscribeAll(OffsetSpec::Earliest()).ok());
+    // One Poll first: the rest comes through PollBatches from where it stopped.
+    std::set<int32_t> ids;
+    std::map<BucketId, int64_t> next_offset;
+    auto first = (*scanner)->Poll(5s);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    for (const ScanRecord& r : *first) {
+      EXPECT_EQ(r.offset.value(), next_offset[r.bucket]++);
+      EXPECT_EQ(r.row, EventRow(r.row[0].as<int32_t>()));
+      ids.insert(r.row[0].as<int32_t>());
+    }
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (ids.size() < static_cast<size_t>(kRows) && std::chrono::steady_clock::now() < deadline) {
+      auto batches = (*scanner)->PollBatches(1s);
+      ASSERT_TRUE(batches.ok()) << batches.status().ToString();
+      EXPECT_LE(batches->record_count, 500u);
+      size_t counted = 0;
+      for (const ScanBatch& batch : *batches) {
+        ASSERT_EQ(batch.num_columns(), 5u);
+        counted += batch.size();
+        for (size_t i = 0; i < batch.size(); ++i) {
+          EXPECT_EQ(batch.offset(i).value(), next_offset[batch.bucket()]++);
+          const int32_t id = batch.GetInt(i, 0);
+          const GenericRow expected = EventRow(id);
+          EXPECT_EQ(batch.IsNull(i, 1), id % 10 == 0);
+          if (id % 10 != 0) {
+            EXPECT_EQ(batch.GetBytes(i, 1), expected[1].as<std::string>());
+          }
+          EXPECT_EQ(batch.GetBigInt(i, 2), int64_t{id} * 1000);
+          EXPECT_EQ(batch.GetDecimal(i, 3), expected[3].as<DecimalValue>());
+          EXPECT_EQ(batch.GetTimestamp(i, 4), expected[4].as<TimestampValue>());
+          EXPECT_EQ(batch.GetRow(i), expected);
+          EXPECT_EQ(batch.change_type(i), ChangeType::kAppendOnly);
+          EXPECT_TRUE(ids.insert(id).second) << "row " << id << " read twice";
+        }
+      }
+      EXPECT_EQ(counted, batches->record_count);
+    }
+    EXPECT_EQ(ids.size(), static_cast<size_t>(kRows));
+    std::map<BucketId, LogOffset> positions = (*scanner)->Positions();
+    for (const auto& [bucket, end] : next_offset) EXPECT_EQ(positions[bucket].value(), end);
+  }
+}
+
 // A keyless table with small batches: the sticky assigner moves between buckets as batches
 // fill, and every row still arrives once.
 TEST_F(ClusterTest, KeylessTableSpreadsBatchesOverBuckets) {
