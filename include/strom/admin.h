@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,21 @@ namespace strom {
 namespace client {
 class ClientContext;
 }
+
+/// Where one bucket of a table lives, as the cluster's metadata says.
+struct BucketLocation {
+  BucketId bucket{0};
+  /// The leader's server id; nullopt while the bucket has no leader.
+  std::optional<ServerId> leader;
+  std::optional<int32_t> leader_epoch;
+  /// Every replica, the preferred leader first.
+  std::vector<ServerId> replicas;
+  /// The in-sync replicas. Strom servers report them; nullopt when the server does not
+  /// (the Fluss 0.9 metadata has no ISR).
+  std::optional<std::vector<ServerId>> isr;
+
+  friend bool operator==(const BucketLocation&, const BucketLocation&) = default;
+};
 
 /// Cluster administration: databases, tables, offsets and servers.
 ///
@@ -73,6 +89,14 @@ class Admin {
 
   /// The coordinator and every live tablet server, freshly asked from the cluster.
   Result<std::vector<ServerNode>> GetServerNodes();
+
+  /// Leader, replicas and ISR of every bucket of a non-partitioned table, freshly asked from
+  /// the cluster, by bucket id. kTableNotExist when missing.
+  Result<std::vector<BucketLocation>> GetBucketLocations(const TablePath& path);
+
+  /// Connects to `node` and answers how long an ApiVersions round trip took: a liveness
+  /// probe. The error (kNetworkException, ...) when the server does not answer in time.
+  Result<std::chrono::microseconds> Ping(const ServerNode& node);
 
  private:
   friend class Connection;

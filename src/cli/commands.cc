@@ -207,6 +207,37 @@ Status TableList(CommandContext& ctx, const std::string& database) {
   return Status::OK();
 }
 
+namespace {
+
+std::string JoinIds(const std::vector<ServerId>& ids) {
+  std::string out;
+  for (ServerId id : ids) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id.value());
+  }
+  return out;
+}
+
+ordered_json IdsJson(const std::vector<ServerId>& ids) {
+  ordered_json out = ordered_json::array();
+  for (ServerId id : ids) out.push_back(id.value());
+  return out;
+}
+
+ordered_json BucketLocationsJson(const std::vector<BucketLocation>& locations) {
+  ordered_json out = ordered_json::array();
+  for (const BucketLocation& b : locations) {
+    out.push_back({{"bucket", b.bucket.value()},
+                   {"leader", b.leader ? ordered_json(b.leader->value()) : ordered_json()},
+                   {"leader_epoch", b.leader_epoch ? ordered_json(*b.leader_epoch) : ordered_json()},
+                   {"replicas", IdsJson(b.replicas)},
+                   {"isr", b.isr ? IdsJson(*b.isr) : ordered_json()}});
+  }
+  return out;
+}
+
+}  // namespace
+
 Status TableDescribe(CommandContext& ctx, const std::string& table) {
   STROM_ASSIGN_OR_RETURN(TablePath path, TablePath::Parse(table));
   STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
@@ -233,6 +264,11 @@ Status TableDescribe(CommandContext& ctx, const std::string& table) {
                      {"custom_properties", PropertiesJson(info.descriptor.custom_properties())},
                      {"created_time", info.created_time_ms},
                      {"modified_time", info.modified_time_ms}};
+    if (!info.IsPartitioned()) {
+      STROM_ASSIGN_OR_RETURN(std::vector<BucketLocation> locations,
+                             conn->GetAdmin()->GetBucketLocations(path));
+      doc["bucket_locations"] = BucketLocationsJson(locations);
+    }
     ctx.out() << doc.dump() << '\n';
     return Status::OK();
   }
@@ -260,6 +296,19 @@ Status TableDescribe(CommandContext& ctx, const std::string& table) {
     printer.AddRow({column.name, column.type.ToString(), column.comment.value_or("")});
   }
   printer.Print(ctx.out());
+  if (!info.IsPartitioned()) {
+    STROM_ASSIGN_OR_RETURN(std::vector<BucketLocation> locations,
+                           conn->GetAdmin()->GetBucketLocations(path));
+    ctx.out() << '\n';
+    TablePrinter buckets({"bucket", "leader", "epoch", "replicas", "isr"});
+    for (const BucketLocation& b : locations) {
+      buckets.AddRow({std::to_string(b.bucket.value()),
+                      b.leader ? std::to_string(b.leader->value()) : "none",
+                      b.leader_epoch ? std::to_string(*b.leader_epoch) : "",
+                      JoinIds(b.replicas), b.isr ? JoinIds(*b.isr) : "unknown"});
+    }
+    buckets.Print(ctx.out());
+  }
   return Status::OK();
 }
 
@@ -300,15 +349,24 @@ Status Offsets(CommandContext& ctx, const std::string& table) {
 Status ClusterInfo(CommandContext& ctx) {
   STROM_ASSIGN_OR_RETURN(Connection * conn, ctx.connection());
   STROM_ASSIGN_OR_RETURN(std::vector<ServerNode> nodes, conn->GetAdmin()->GetServerNodes());
+  // The metadata lists the servers registered with the cluster; each is also asked directly,
+  // so a registered server that does not answer shows up as such.
+  std::vector<Result<std::chrono::microseconds>> pings;
+  pings.reserve(nodes.size());
+  for (const auto& node : nodes) pings.push_back(conn->GetAdmin()->Ping(node));
   if (ctx.json()) {
     ordered_json servers = ordered_json::array();
-    for (const auto& node : nodes) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const ServerNode& node = nodes[i];
       servers.push_back(
           {{"role", node.role == ServerRole::kCoordinator ? "coordinator" : "tablet-server"},
            {"id", node.id.value()},
            {"host", node.host},
            {"port", node.port},
-           {"rack", node.rack ? ordered_json(*node.rack) : ordered_json()}});
+           {"rack", node.rack ? ordered_json(*node.rack) : ordered_json()},
+           {"alive", pings[i].ok()},
+           {"rtt_us", pings[i].ok() ? ordered_json(pings[i]->count()) : ordered_json()},
+           {"error", pings[i].ok() ? ordered_json() : ordered_json(pings[i].status().ToString())}});
     }
     ctx.out() << ordered_json{{"bootstrap", ctx.options().bootstrap_servers},
                               {"servers", servers}}
@@ -316,10 +374,15 @@ Status ClusterInfo(CommandContext& ctx) {
               << '\n';
     return Status::OK();
   }
-  TablePrinter printer({"role", "id", "address", "rack"});
-  for (const auto& node : nodes) {
+  TablePrinter printer({"role", "id", "address", "rack", "status"});
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const ServerNode& node = nodes[i];
+    std::string status = pings[i].ok()
+                             ? fmt::format("up ({:.1f} ms)", pings[i]->count() / 1000.0)
+                             : "not answering: " + pings[i].status().message();
     printer.AddRow({node.role == ServerRole::kCoordinator ? "coordinator" : "tablet-server",
-                    std::to_string(node.id.value()), node.Address(), node.rack.value_or("")});
+                    std::to_string(node.id.value()), node.Address(), node.rack.value_or(""),
+                    status});
   }
   printer.Print(ctx.out());
   return Status::OK();

@@ -1,5 +1,6 @@
 #include "strom/admin.h"
 
+#include <algorithm>
 
 #include "client/client_context.h"
 
@@ -108,6 +109,50 @@ Task<Result<SchemaInfo>> GetTableSchemaTask(ClientContext* ctx, TablePath path,
 Task<Result<std::vector<ServerNode>>> GetServerNodesTask(ClientContext* ctx) {
   STROM_CO_RETURN_IF_ERROR(co_await ctx->UpdateMetadata(std::vector<TablePath>()));
   co_return ctx->metadata().Get()->AllServers();
+}
+
+Task<Result<std::vector<BucketLocation>>> GetBucketLocationsTask(ClientContext* ctx,
+                                                                  TablePath path) {
+  proto::MetadataRequest request;
+  SetPath(request.add_table_path(), path);
+  auto response = co_await ctx->CallAnyTabletServer<ApiKey::kGetMetadata>(std::move(request));
+  if (!response.ok()) co_return client::UnwrapServerCause(response.status());
+  for (const proto::PbTableMetadata& table : response->table_metadata()) {
+    if (table.table_path().database_name() != path.database ||
+        table.table_path().table_name() != path.table) {
+      continue;
+    }
+    std::vector<BucketLocation> out;
+    for (const proto::PbBucketMetadata& pb : table.bucket_metadata()) {
+      BucketLocation location;
+      location.bucket = BucketId(pb.bucket_id());
+      if (pb.has_leader_id() && pb.leader_id() >= 0) location.leader = ServerId(pb.leader_id());
+      if (pb.has_leader_epoch()) location.leader_epoch = pb.leader_epoch();
+      for (int32_t id : pb.replica_id()) location.replicas.emplace_back(id);
+      // A Strom server always lists the ISR of a bucket that has replicas; an empty list
+      // with replicas present means the server does not report it.
+      if (pb.isr_size() > 0 || pb.replica_id_size() == 0) {
+        location.isr.emplace();
+        for (int32_t id : pb.isr()) location.isr->emplace_back(id);
+      }
+      out.push_back(std::move(location));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const BucketLocation& a, const BucketLocation& b) { return a.bucket < b.bucket; });
+    co_return out;
+  }
+  co_return MakeError(ErrorCode::kTableNotExist, "table {} does not exist", path.ToString());
+}
+
+Task<Result<std::chrono::microseconds>> PingTask(ClientContext* ctx, ServerNode node) {
+  const auto start = std::chrono::steady_clock::now();
+  proto::ApiVersionsRequest request;
+  request.set_client_software_name("strom-cli");
+  request.set_client_software_version("ping");
+  auto response = co_await ctx->CallNode<ApiKey::kApiVersions>(node, std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  co_return std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
 }
 
 }  // namespace
@@ -270,6 +315,14 @@ Result<std::map<BucketId, LogOffset>> Admin::ListOffsets(const TablePath& path,
 
 Result<std::vector<ServerNode>> Admin::GetServerNodes() {
   return context_->RunSync(GetServerNodesTask(context_.get()));
+}
+
+Result<std::vector<BucketLocation>> Admin::GetBucketLocations(const TablePath& path) {
+  return context_->RunSync(GetBucketLocationsTask(context_.get(), path));
+}
+
+Result<std::chrono::microseconds> Admin::Ping(const ServerNode& node) {
+  return context_->RunSync(PingTask(context_.get(), node));
 }
 
 }  // namespace strom

@@ -877,6 +877,7 @@ std::optional<BucketLeader> ClusterController::Leader(const TableBucket& bucket)
   BucketLeader out;
   if (lai->leader.value() >= 0) out.leader = lai->leader;
   out.leader_epoch = lai->leader_epoch;
+  out.isr = lai->isr;
   return out;
 }
 

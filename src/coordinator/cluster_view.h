@@ -15,6 +15,9 @@ struct BucketLeader {
   /// Absent while the bucket has no leader (offline, or not elected yet).
   std::optional<ServerId> leader;
   LeaderEpoch leader_epoch{0};
+  /// The in-sync replicas (sent to clients in Strom's `isr` extension of PbBucketMetadata);
+  /// nullopt when this view does not know them.
+  std::optional<std::vector<ServerId>> isr;
 };
 
 /// The live cluster as a server that answers Metadata requests knows it: in a distributed

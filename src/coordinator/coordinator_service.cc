@@ -383,16 +383,21 @@ Task<Result<proto::MetadataResponse>> CoordinatorService::GetMetadata(proto::Met
       for (const auto& [bucket, replicas] : assignment->buckets) {
         proto::PbBucketMetadata* b = table->add_bucket_metadata();
         b->set_bucket_id(bucket.value());
+        for (ServerId r : replicas) b->add_replica_id(r.value());
         if (view_ != nullptr) {
           // The elected leader; none while the bucket is offline or not yet known here.
           auto leader = view_->Leader(metadata::TableBucket{info.table_id, std::nullopt, bucket});
           if (leader && leader->leader) b->set_leader_id(leader->leader->value());
           if (leader) b->set_leader_epoch(leader->leader_epoch.value());
+          if (leader && leader->isr) {
+            for (ServerId r : *leader->isr) b->add_isr(r.value());
+          }
         } else if (!replicas.empty()) {
+          // One node: the first replica leads and every replica is in sync.
           b->set_leader_id(replicas.front().value());
           b->set_leader_epoch(0);
+          for (ServerId r : replicas) b->add_isr(r.value());
         }
-        for (ServerId r : replicas) b->add_replica_id(r.value());
       }
     }
   }

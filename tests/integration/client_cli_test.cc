@@ -613,6 +613,22 @@ TEST_F(ClusterTest, CliEndToEnd) {
   json doc = json::parse(described.out);
   EXPECT_EQ(doc["buckets"], 3);
   EXPECT_EQ(doc["columns"][2]["type"], "DECIMAL(10, 2)");
+  ASSERT_EQ(doc["bucket_locations"].size(), 3u) << described.out;
+  for (size_t i = 0; i < 3; ++i) {
+    const json& location = doc["bucket_locations"][i];
+    EXPECT_EQ(location["bucket"], static_cast<int>(i));
+    ASSERT_FALSE(location["leader"].is_null()) << described.out;
+    ASSERT_EQ(location["replicas"].size(), 1u) << described.out;
+    EXPECT_EQ(location["replicas"][0], location["leader"]);
+    // A Strom server reports the ISR (here: the one replica); Fluss 0.9 has none to report.
+    if (server_ != nullptr) {
+      EXPECT_EQ(location["isr"], location["replicas"]) << described.out;
+    }
+  }
+  auto described_human = Cli({"table", "describe", table});
+  ASSERT_EQ(described_human.exit_code, 0) << described_human.err;
+  EXPECT_NE(described_human.out.find("bucket | leader | epoch | replicas | isr"), std::string::npos)
+      << described_human.out;
 
   auto perf = Cli({"--format", "json", "perf", "append", "--rows", "20000", "--payload", "100",
                    "--buckets", "2", "--threads", "2", "--scan"});
@@ -626,7 +642,15 @@ TEST_F(ClusterTest, CliEndToEnd) {
   EXPECT_EQ(json::parse(listed.out), json::array({"events"}));
   auto cluster = Cli({"--format", "json", "cluster"});
   ASSERT_EQ(cluster.exit_code, 0) << cluster.err;
-  EXPECT_EQ(json::parse(cluster.out)["servers"][0]["role"], "coordinator");
+  json servers = json::parse(cluster.out)["servers"];
+  EXPECT_EQ(servers[0]["role"], "coordinator");
+  for (const json& server : servers) {
+    EXPECT_TRUE(server["alive"].get<bool>()) << cluster.out;
+    EXPECT_GE(server["rtt_us"].get<int64_t>(), 0) << cluster.out;
+  }
+  auto cluster_human = Cli({"cluster"});
+  ASSERT_EQ(cluster_human.exit_code, 0) << cluster_human.err;
+  EXPECT_NE(cluster_human.out.find("up ("), std::string::npos) << cluster_human.out;
 }
 
 // Failures map to the documented exit codes with the Fluss error name on stderr.
