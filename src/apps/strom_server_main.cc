@@ -1,12 +1,14 @@
 // strom-server: the Strom server process.
 //   local        a whole single-node cluster (coordinator and tablet server on one port,
-//                metadata in the data directory)
+//                metadata in the data directory); with --tablet-servers N (N > 1) a
+//                replicated cluster in one process: ZooKeeper, a coordinator, N tablet servers
 //   coordinator  the coordinator of a distributed cluster on ZooKeeper (several may run: one
 //                is active, the others stand by)
 //   tablet       a tablet server of a distributed cluster
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <csignal>
@@ -19,6 +21,7 @@
 #include "common/config/config.h"
 #include "common/logging.h"
 #include "server/coordinator_server.h"
+#include "server/local_cluster.h"
 #include "server/local_server.h"
 #include "server/tablet_server.h"
 
@@ -87,6 +90,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> host;
   std::optional<uint16_t> port;
   std::optional<int32_t> id;
+  int32_t tablet_servers = 1;
   std::string log_level = "info";
 
   CLI::App* local = app.add_subcommand(
@@ -95,6 +99,10 @@ int main(int argc, char** argv) {
   local->add_option("--data-dir", data_dir, "data directory (overrides data.dir)");
   local->add_option("--host", host, "listen host (default 127.0.0.1, or bind.listeners)");
   local->add_option("--port", port, "listen port (default 9123; 0 picks a free port)");
+  local->add_option("--tablet-servers", tablet_servers,
+                    "tablet servers (default 1; more runs a replicated cluster in this process "
+                    "with ZooKeeper, each server on its own port)")
+      ->check(CLI::Range(1, 64));
   local->add_option("--log-level", log_level, "trace, debug, info, warn, error or off");
 
   CLI::App* coordinator = app.add_subcommand(
@@ -119,6 +127,22 @@ int main(int argc, char** argv) {
   if (!config) return 2;
   asio::io_context io(1);
 
+  if (local->parsed() && tablet_servers > 1) {
+    strom::server::LocalClusterOptions options;
+    options.config = std::move(*config);
+    options.data_dir = data_dir;
+    options.host = host;
+    options.port = port;
+    options.tablet_servers = tablet_servers;
+    strom::server::LocalCluster cluster(io, std::move(options));
+    return RunServer(cluster, io, "local", [&cluster] {
+      return fmt::format(
+          "strom-server local ready on {} (coordinator; tablet servers {}; ZooKeeper {}; data dir "
+          "{})",
+          cluster.bootstrap(), fmt::join(cluster.tablet_server_addresses(), ", "),
+          cluster.zookeeper_address(), cluster.data_dir());
+    });
+  }
   if (local->parsed()) {
     strom::server::LocalServerOptions options;
     options.config = std::move(*config);

@@ -62,6 +62,25 @@ class ServerProcess {
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
+  /// SIGTERMs the server and waits up to `timeout` for it to exit: its exit code, or -1 when
+  /// it did not exit in time (it is then SIGKILLed) or died of a signal.
+  int Terminate(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        Kill();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    Kill();
+    return -1;
+  }
+
   /// SIGKILLs and reaps the server now (a crash); idempotent.
   void Kill() {
     if (pid_ > 0) {
