@@ -460,13 +460,17 @@ Task<void> ClusterController::CommitUpdates(
     auto state = table->second.buckets.find(bucket.bucket);
     if (state == table->second.buckets.end()) continue;
     auto version = co_await lai_store_.Update(bucket, lai, state->second.zk_version);
-    // The table may have been dropped while we waited (no: events are serialised), but the
-    // coordinator may have lost leadership.
     if (!version.ok()) {
       STROM_LOG_WARN(kLog, "cannot write the leader and ISR of {}: {}", bucket.ToString(),
                      version.status().ToString());
       continue;
     }
+    // Other events wait for this one, but losing leadership or Stop() clears the state while
+    // the write is under way: look the bucket up again.
+    table = tables_.find(bucket.table_id);
+    if (table == tables_.end()) continue;
+    state = table->second.buckets.find(bucket.bucket);
+    if (state == table->second.buckets.end()) continue;
     if (lai.leader != state->second.lai.leader) {
       STROM_LOG_INFO(kLog, "{}: leader {} -> {} (leader epoch {}), ISR {}", bucket.ToString(),
                      state->second.lai.leader, lai.leader, lai.leader_epoch, IdList(lai.isr));
@@ -539,6 +543,7 @@ proto::UpdateMetadataRequest ClusterController::BuildUpdateMetadata() const {
           bm->set_leader_id(state->second.lai.leader.value());
         }
         bm->set_leader_epoch(state->second.lai.leader_epoch.value());
+        for (ServerId r : state->second.lai.isr) bm->add_isr(r.value());
       }
       for (ServerId r : replicas) bm->add_replica_id(r.value());
     }
@@ -714,7 +719,7 @@ Task<Result<proto::AdjustIsrResponse>> ClusterController::AdjustIsr(proto::Adjus
   auto held = co_await events_->Lock();
   STROM_CO_RETURN_IF_ERROR(CheckActive());
   proto::AdjustIsrResponse resp;
-  RequestBatch batch;
+  bool isr_changed = false;
   for (const proto::PbAdjustIsrReqForTable& table_req : req.tables_req()) {
     proto::PbAdjustIsrRespForTable* table_resp = resp.add_tables_resp();
     table_resp->set_table_id(table_req.table_id());
@@ -801,7 +806,14 @@ Task<Result<proto::AdjustIsrResponse>> ClusterController::AdjustIsr(proto::Adjus
       for (ServerId id : next.isr) out->add_isr(id.value());
       out->set_bucket_epoch(next.bucket_epoch.value());
       out->set_coordinator_epoch(next.coordinator_epoch.value());
+      isr_changed = true;
     }
+  }
+  // Tablet servers answer Metadata from their cache: tell them the new ISRs.
+  if (isr_changed) {
+    RequestBatch batch;
+    batch.update_metadata = true;
+    Send(std::move(batch));
   }
   co_return resp;
 }

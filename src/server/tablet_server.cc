@@ -64,7 +64,8 @@ class TabletServer::CacheView final : public coordinator::ClusterView {
     coordinator::BucketLeader out;
     out.leader = cached->leader;
     out.leader_epoch = cached->leader_epoch;
-    return out;  // the ISR is not in UpdateMetadata
+    out.isr = cached->isr;
+    return out;
   }
   Status CheckActive() const override {
     return Status(ErrorCode::kNotCoordinatorLeader, "this is a tablet server");

@@ -58,6 +58,10 @@ void MetadataCache::Update(const proto::UpdateMetadataRequest& req) {
       if (b.has_leader_id() && b.leader_id() >= 0) leader.leader = ServerId(b.leader_id());
       if (b.has_leader_epoch()) leader.leader_epoch = LeaderEpoch(b.leader_epoch());
       for (int32_t r : b.replica_id()) leader.replicas.push_back(ServerId(r));
+      if (b.isr_size() > 0) {
+        leader.isr.emplace();
+        for (int32_t r : b.isr()) leader.isr->push_back(ServerId(r));
+      }
       leaders_[TableBucket{id, std::nullopt, BucketId(b.bucket_id())}] = std::move(leader);
     }
   }

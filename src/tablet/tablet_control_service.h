@@ -28,6 +28,8 @@ struct CachedLeader {
   std::optional<ServerId> leader;
   LeaderEpoch leader_epoch{0};
   std::vector<ServerId> replicas;
+  /// The in-sync replicas, when the coordinator sent them (Strom's `isr` extension).
+  std::optional<std::vector<ServerId>> isr;
 };
 
 /// A tablet server's view of the cluster, from the coordinator's UpdateMetadata requests
