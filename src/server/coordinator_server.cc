@@ -36,6 +36,10 @@ uint16_t CoordinatorServer::port() const { return rpc_server_ ? rpc_server_->por
 
 bool CoordinatorServer::active() const { return controller_ && controller_->active(); }
 
+size_t CoordinatorServer::live_tablet_servers() const {
+  return active() ? controller_->TabletServers().size() : 0;
+}
+
 Task<Status> CoordinatorServer::Start() {
   const config::Configuration& config = options_.config;
   STROM_CO_ASSIGN_OR_RETURN(bound_, BindEndpoint(config, ListenerRole::kCoordinator,

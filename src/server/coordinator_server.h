@@ -57,6 +57,8 @@ class CoordinatorServer {
   uint16_t port() const;
   const std::string& host() const { return bound_.host; }
   bool active() const;
+  /// How many tablet servers this coordinator knows to be alive (0 unless active).
+  size_t live_tablet_servers() const;
 
  private:
   asio::io_context& io_;

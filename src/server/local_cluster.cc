@@ -1,6 +1,8 @@
 #include "server/local_cluster.h"
 
 #include <algorithm>
+#include <asio/steady_timer.hpp>
+#include <chrono>
 #include <filesystem>
 
 #include "common/config/options.h"
@@ -98,6 +100,20 @@ Task<Status> LocalCluster::Start() {
       co_return status;
     }
     tablets_.push_back(std::move(tablet));
+  }
+  // Ready means usable: wait (bounded) until the coordinator is active and has seen every
+  // tablet server register, so the first CreateTable can place all its replicas.
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
+  asio::steady_timer timer(io_);
+  while (coordinator_->live_tablet_servers() < tablets_.size()) {
+    if (SteadyClock::now() >= deadline) {
+      co_await Stop();
+      co_return MakeError(ErrorCode::kUnknownServerError,
+                          "the coordinator did not see all {} tablet servers within 30 s",
+                          options_.tablet_servers);
+    }
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(kAwaitTuple);
   }
   co_return Status::OK();
 }

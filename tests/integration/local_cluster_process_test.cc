@@ -35,11 +35,18 @@ TEST(LocalClusterProcessTest, ThreeTabletServersReplicateInOneProcess) {
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
   auto admin = (*conn)->GetAdmin();
 
-  auto nodes = admin->GetServerNodes();
-  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  // The ready line comes once the coordinator has seen every tablet server; the servers'
+  // own metadata caches follow with the coordinator's next UpdateMetadata.
   int tablet_servers = 0;
-  for (const ServerNode& node : *nodes) {
-    if (node.role == ServerRole::kTabletServer) ++tablet_servers;
+  const auto nodes_deadline = std::chrono::steady_clock::now() + 10s;
+  while (tablet_servers != 3 && std::chrono::steady_clock::now() < nodes_deadline) {
+    auto nodes = admin->GetServerNodes();
+    ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+    tablet_servers = 0;
+    for (const ServerNode& node : *nodes) {
+      if (node.role == ServerRole::kTabletServer) ++tablet_servers;
+    }
+    if (tablet_servers != 3) std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(tablet_servers, 3);
 
