@@ -5,6 +5,7 @@
 #include <charconv>
 #include <filesystem>
 #include <set>
+#include <string_view>
 #include <system_error>
 
 #include "common/config/config.h"
@@ -837,20 +838,36 @@ Status ReplicaManager::MakeFollower(Replica* replica, const NotifyLeaderAndIsrIt
   return Status::OK();
 }
 
-Task<std::vector<BucketResult>> ReplicaManager::BecomeLeaderOrFollower(
-    CoordinatorEpoch coordinator_epoch, std::vector<NotifyLeaderAndIsrItem> items) {
+namespace {
+
+/// Every bucket of a request from a deposed coordinator (an epoch older than the newest seen)
+/// answered with INVALID_COORDINATOR_EXCEPTION.
+template <typename Item>
+std::vector<BucketResult> RefuseStaleCoordinator(const std::vector<Item>& items,
+                                                 std::string_view request,
+                                                 CoordinatorEpoch got, CoordinatorEpoch current) {
   std::vector<BucketResult> results;
   results.reserve(items.size());
-  if (coordinator_epoch < coordinator_epoch_) {
-    for (const NotifyLeaderAndIsrItem& item : items) {
-      results.push_back(BucketResult{
-          item.bucket, MakeError(ErrorCode::kInvalidCoordinator,
-                                 "NotifyLeaderAndIsr from coordinator epoch {} is older than the "
-                                 "current coordinator epoch {}.",
-                                 coordinator_epoch, coordinator_epoch_)});
-    }
-    co_return results;
+  for (const Item& item : items) {
+    results.push_back(BucketResult{
+        item.bucket, MakeError(ErrorCode::kInvalidCoordinator,
+                               "{} from coordinator epoch {} is older than the current "
+                               "coordinator epoch {}.",
+                               request, got, current)});
   }
+  return results;
+}
+
+}  // namespace
+
+Task<std::vector<BucketResult>> ReplicaManager::BecomeLeaderOrFollower(
+    CoordinatorEpoch coordinator_epoch, std::vector<NotifyLeaderAndIsrItem> items) {
+  if (coordinator_epoch < coordinator_epoch_) {
+    co_return RefuseStaleCoordinator(items, "NotifyLeaderAndIsr", coordinator_epoch,
+                                     coordinator_epoch_);
+  }
+  std::vector<BucketResult> results;
+  results.reserve(items.size());
   coordinator_epoch_ = coordinator_epoch;
   // Table infos loaded once per table of the request.
   std::unordered_map<TableId, std::shared_ptr<const metadata::TableInfo>> tables;
@@ -922,18 +939,11 @@ Task<std::vector<BucketResult>> ReplicaManager::BecomeLeaderOrFollower(
 
 Task<std::vector<BucketResult>> ReplicaManager::StopReplicas(CoordinatorEpoch coordinator_epoch,
                                                              std::vector<StopReplicaItem> items) {
+  if (coordinator_epoch < coordinator_epoch_) {
+    co_return RefuseStaleCoordinator(items, "StopReplica", coordinator_epoch, coordinator_epoch_);
+  }
   std::vector<BucketResult> results;
   results.reserve(items.size());
-  if (coordinator_epoch < coordinator_epoch_) {
-    for (const StopReplicaItem& item : items) {
-      results.push_back(BucketResult{
-          item.bucket, MakeError(ErrorCode::kInvalidCoordinator,
-                                 "StopReplica from coordinator epoch {} is older than the "
-                                 "current coordinator epoch {}.",
-                                 coordinator_epoch, coordinator_epoch_)});
-    }
-    co_return results;
-  }
   coordinator_epoch_ = coordinator_epoch;
   for (const StopReplicaItem& item : items) {
     auto it = replicas_.find(item.bucket);
