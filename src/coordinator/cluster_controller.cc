@@ -2,9 +2,11 @@
 
 #include <asio/steady_timer.hpp>
 #include <charconv>
+#include <random>
 #include <variant>
 
 #include "common/logging.h"
+#include "metadata/znode_json.h"
 #include "rpc/connection_pool.h"
 #include "zk/registration.h"
 
@@ -178,6 +180,21 @@ void ClusterController::Register(rpc::Dispatcher& d) {
       [this](rpc::RequestContext, proto::ControlledShutdownRequest r) {
         return ControlledShutdown(std::move(r));
       });
+  d.Handle<ApiKey::kRebalance>(
+      [this](rpc::RequestContext, proto::RebalanceRequest r) { return Rebalance(std::move(r)); });
+  d.Handle<ApiKey::kListRebalanceProgress>(
+      [this](rpc::RequestContext, proto::ListRebalanceProgressRequest r) {
+        return ListRebalanceProgress(std::move(r));
+      });
+  d.Handle<ApiKey::kCancelRebalance>([this](rpc::RequestContext, proto::CancelRebalanceRequest r) {
+    return CancelRebalance(std::move(r));
+  });
+  d.Handle<ApiKey::kAddServerTag>([this](rpc::RequestContext, proto::AddServerTagRequest r) {
+    return AddServerTag(std::move(r));
+  });
+  d.Handle<ApiKey::kRemoveServerTag>([this](rpc::RequestContext, proto::RemoveServerTagRequest r) {
+    return RemoveServerTag(std::move(r));
+  });
 }
 
 void ClusterController::OnElected(CoordinatorEpoch epoch) {
@@ -194,6 +211,9 @@ void ClusterController::OnLost() {
   live_.clear();
   shutting_down_.clear();
   tables_.clear();
+  // The loop of this term ends at its next pass (the generation moved on); rebalance_ stays
+  // until the next activation reloads it, since a pass may be suspended inside it.
+  rebalance_loop_running_ = false;
   CloseAllChannels();
 }
 
@@ -214,9 +234,13 @@ Task<void> ClusterController::Activate(CoordinatorEpoch epoch, uint64_t generati
     live_.clear();
     tables_.clear();
     shutting_down_.clear();
+    rebalance_.reset();
+    server_tags_.clear();
     CloseAllChannels();
     auto servers = co_await ReadServersAndWatch(generation);
     Status loaded = servers.ok() ? co_await LoadState() : servers.status();
+    if (loaded.ok() && generation == generation_) loaded = co_await LoadRebalance();
+    if (loaded.ok() && generation == generation_) loaded = co_await LoadServerTags();
     if (generation != generation_) co_return;
     if (!loaded.ok()) {
       STROM_LOG_WARN(kLog, "cannot load the cluster state, retrying: {}", loaded.ToString());
@@ -272,6 +296,10 @@ Task<void> ClusterController::Activate(CoordinatorEpoch epoch, uint64_t generati
     Send(std::move(batch));
     STROM_LOG_INFO(kLog, "active with epoch {}: {} tablet servers, {} tables", epoch_,
                    live_.size(), tables_.size());
+    if (rebalance_ && !IsFinal(rebalance_->status)) {
+      STROM_LOG_INFO(kLog, "resuming rebalance {}", rebalance_->id);
+      StartRebalanceLoop();
+    }
     co_return;
   }
 }
@@ -861,6 +889,629 @@ Task<Result<proto::ControlledShutdownResponse>> ClusterController::ControlledShu
     }
   }
   co_return resp;
+}
+
+// ---------------------------------------------------------------------------------------
+// Rebalance.
+
+namespace {
+
+/// A random (version 4) UUID, as Fluss names its rebalance tasks.
+std::string NewRebalanceId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
+}
+
+/// The ids of `a` that are not in `b`, in `a`'s order.
+std::vector<ServerId> Minus(const std::vector<ServerId>& a, const std::vector<ServerId>& b) {
+  std::vector<ServerId> out;
+  for (ServerId id : a) {
+    if (!Contains(b, id)) out.push_back(id);
+  }
+  return out;
+}
+
+/// Whether a bucket with these replicas and this leader is where the plan takes it.
+bool Reached(const BucketMovePlan& plan, const std::vector<ServerId>& assigned, ServerId leader) {
+  return leader == plan.new_leader && Minus(assigned, plan.new_replicas).empty() &&
+         Minus(plan.new_replicas, assigned).empty();
+}
+
+}  // namespace
+
+Task<Status> ClusterController::LoadRebalance() {
+  auto node = co_await zk_.Get(paths_.Rebalance());
+  if (node.code() == zk::ZkCode::kNoNode) co_return Status::OK();
+  if (!node.ok()) co_return node.status();
+  auto record = RebalanceTaskFromJson(node->data);
+  if (!record.ok()) {
+    // As Fluss: an unreadable task is treated as none.
+    STROM_LOG_WARN(kLog, "ignoring the rebalance task in ZooKeeper: {}",
+                   record.status().ToString());
+    co_return Status::OK();
+  }
+  RebalanceTask task;
+  task.id = record->rebalance_id;
+  task.status = record->status;
+  for (BucketMovePlan& plan : record->plan) {
+    RebalanceBucket rb;
+    bool reached = false;
+    bool started = false;
+    auto table = tables_.find(plan.bucket.table_id);
+    if (table != tables_.end() && !plan.bucket.partition_id) {
+      auto assigned = table->second.assignment.buckets.find(plan.bucket.bucket);
+      auto state = table->second.buckets.find(plan.bucket.bucket);
+      if (assigned != table->second.assignment.buckets.end() &&
+          state != table->second.buckets.end()) {
+        reached = Reached(plan, assigned->second, state->second.lai.leader);
+        started = !Minus(assigned->second, plan.original_replicas).empty();
+      }
+    }
+    // The znode keeps the task's status only: each bucket's comes from the cluster's state.
+    if (IsFinal(record->status)) {
+      rb.status = reached ? RebalanceStatus::kCompleted : record->status;
+    } else {
+      rb.status = reached   ? RebalanceStatus::kCompleted
+                  : started ? RebalanceStatus::kRebalancing
+                            : RebalanceStatus::kNotStarted;
+    }
+    TableBucket key = plan.bucket;
+    rb.plan = std::move(plan);
+    task.buckets.emplace(key, std::move(rb));
+  }
+  if (!IsFinal(task.status)) task.status = RebalanceStatus::kRebalancing;
+  rebalance_ = std::move(task);
+  co_return Status::OK();
+}
+
+void ClusterController::StartRebalanceLoop() {
+  if (rebalance_loop_running_ || stopped_) return;
+  rebalance_loop_running_ =
+      SpawnBackground(executor_, gate_, "coordinator-rebalance", RebalanceLoop(generation_));
+}
+
+Task<void> ClusterController::RebalanceLoop(uint64_t generation) {
+  while (true) {
+    {
+      auto held = co_await events_->Lock();
+      if (generation != generation_ || stopped_ || !active_ || !rebalance_ ||
+          IsFinal(rebalance_->status)) {
+        break;
+      }
+      co_await AdvanceRebalance(generation);
+      if (generation != generation_ || !rebalance_ || IsFinal(rebalance_->status)) break;
+    }
+    asio::steady_timer timer(executor_, options_.rebalance_tick);
+    co_await timer.async_wait(kAwaitTuple);
+  }
+  if (generation == generation_) rebalance_loop_running_ = false;
+}
+
+Task<void> ClusterController::AdvanceRebalance(uint64_t generation) {
+  RequestBatch batch;
+  int inflight = 0;
+  std::vector<TableBucket> order;
+  for (const auto& [bucket, rb] : rebalance_->buckets) {
+    if (rb.status == RebalanceStatus::kRebalancing) ++inflight;
+    order.push_back(bucket);
+  }
+  // rebalance_ changes only under the event lock (held here), so `rb` stays valid across
+  // the awaits; the tables may not (OnLost clears them), which StepBucket looks after.
+  for (const TableBucket& bucket : order) {
+    if (generation != generation_) co_return;
+    RebalanceBucket& rb = rebalance_->buckets.at(bucket);
+    if (IsFinal(rb.status)) continue;
+    if (rb.status == RebalanceStatus::kNotStarted) {
+      if (inflight >= options_.rebalance_max_inflight_buckets) continue;
+      ++inflight;
+    }
+    co_await StepBucket(generation, rb, batch);
+  }
+  if (generation != generation_) co_return;
+  Send(std::move(batch));
+  bool failed = false;
+  for (const auto& [bucket, rb] : rebalance_->buckets) {
+    if (!IsFinal(rb.status)) co_return;
+    failed = failed || rb.status == RebalanceStatus::kFailed;
+  }
+  rebalance_->status = failed ? RebalanceStatus::kFailed : RebalanceStatus::kCompleted;
+  Status written = co_await WriteRebalanceTask();
+  if (!written.ok()) {
+    STROM_LOG_WARN(kLog, "cannot record the end of rebalance {}: {}", rebalance_->id,
+                   written.ToString());
+  }
+  STROM_LOG_INFO(kLog, "rebalance {} {} ({} buckets)", rebalance_->id,
+                 RebalanceStatusName(rebalance_->status), rebalance_->buckets.size());
+}
+
+Task<void> ClusterController::StepBucket(uint64_t generation, RebalanceBucket& rb,
+                                         RequestBatch& batch) {
+  const BucketMovePlan& plan = rb.plan;
+  const TableBucket tb = plan.bucket;
+  auto fail = [&](std::string_view why) {
+    STROM_LOG_WARN(kLog, "rebalance of {} failed: {}", tb.ToString(), why);
+    rb.status = RebalanceStatus::kFailed;
+  };
+  auto table = tables_.find(tb.table_id);
+  if (table == tables_.end() || tb.partition_id) {
+    fail("its table no longer exists");
+    co_return;
+  }
+  auto state = table->second.buckets.find(tb.bucket);
+  auto assigned_it = table->second.assignment.buckets.find(tb.bucket);
+  if (state == table->second.buckets.end() ||
+      assigned_it == table->second.assignment.buckets.end()) {
+    fail("the bucket no longer exists");
+    co_return;
+  }
+  const std::vector<ServerId> assigned = assigned_it->second;
+  const LeaderAndIsr cur = state->second.lai;
+  const std::vector<ServerId>& target = plan.new_replicas;
+
+  if (rb.assignment_pending) {
+    Status written = co_await WriteAssignment(tb.table_id);
+    if (generation != generation_) co_return;
+    if (written.ok()) {
+      rb.assignment_pending = false;
+      rb.status = RebalanceStatus::kCompleted;
+    }
+    co_return;
+  }
+  // An offline bucket, or one whose leader is shutting down: failover goes first.
+  if (cur.leader.value() < 0 || !Eligible(cur.leader)) co_return;
+
+  // Step 1: the new replicas join as followers (assignment = original + added).
+  std::vector<ServerId> adding = Minus(target, assigned);
+  if (!adding.empty()) {
+    for (ServerId id : adding) {
+      if (!Eligible(id)) {
+        fail(fmt::format("tablet server {} is not available", id));
+        co_return;
+      }
+    }
+    std::vector<ServerId> widened = assigned;
+    widened.insert(widened.end(), adding.begin(), adding.end());
+    table->second.assignment.buckets[tb.bucket] = widened;
+    Status written = co_await WriteAssignment(tb.table_id);
+    if (generation != generation_) co_return;
+    table = tables_.find(tb.table_id);
+    if (table == tables_.end()) co_return;
+    if (!written.ok()) {
+      STROM_LOG_WARN(kLog, "rebalance of {}: cannot write the assignment, retrying: {}",
+                     tb.ToString(), written.ToString());
+      table->second.assignment.buckets[tb.bucket] = assigned;
+      co_return;
+    }
+    rb.status = RebalanceStatus::kRebalancing;
+    STROM_LOG_INFO(kLog, "rebalance {}: {} replicas {} -> {}, adding {}", rebalance_->id,
+                   tb.ToString(), IdList(assigned), IdList(widened), IdList(adding));
+    // A new bucket epoch tells the replicas about the wider assignment; they are told even
+    // if the write fails (same bucket epoch then, which they accept as well).
+    LeaderAndIsr next{cur.leader, cur.leader_epoch, cur.isr, epoch_,
+                      BucketEpoch(cur.bucket_epoch.value() + 1)};
+    co_await WriteLeaderAndIsr(generation, tb, next);
+    if (generation != generation_) co_return;
+    AddNotifyAllReplicas(batch, tb);
+    batch.update_metadata = true;
+    co_return;
+  }
+  rb.status = RebalanceStatus::kRebalancing;
+  std::vector<ServerId> removing = Minus(assigned, target);
+
+  // Step 2: wait until every target replica is in sync (a move of leadership only needs the
+  // new leader in sync).
+  if (!removing.empty()) {
+    for (ServerId id : target) {
+      if (Contains(cur.isr, id)) continue;
+      if (!live_.contains(id)) {
+        STROM_LOG_WARN(kLog, "rebalance of {}: tablet server {} left before catching up",
+                       tb.ToString(), id);
+        Status reverted = co_await RevertBucket(generation, rb, batch);
+        if (generation != generation_) co_return;
+        if (reverted.ok()) fail(fmt::format("tablet server {} left before catching up", id));
+      }
+      co_return;
+    }
+  }
+
+  // Step 3: the leader.
+  ServerId leader = cur.leader;
+  if (leader != plan.new_leader) {
+    if (Contains(cur.isr, plan.new_leader) && Eligible(plan.new_leader) &&
+        Contains(target, plan.new_leader)) {
+      leader = plan.new_leader;
+    } else if (!Contains(target, leader)) {
+      std::optional<ServerId> elected = ElectLeader(target, cur.isr);
+      if (!elected) co_return;
+      leader = *elected;
+    } else if (removing.empty()) {
+      // Leadership alone moves, to a replica not in sync (yet).
+      if (!live_.contains(plan.new_leader)) {
+        fail(fmt::format("tablet server {} is not available", plan.new_leader));
+      }
+      co_return;
+    }
+  }
+  std::vector<ServerId> final_replicas = target;
+  auto pos = std::find(final_replicas.begin(), final_replicas.end(), leader);
+  if (pos != final_replicas.end()) std::iter_swap(final_replicas.begin(), pos);
+  if (leader == cur.leader && removing.empty()) {
+    if (assigned != final_replicas) {
+      table->second.assignment.buckets[tb.bucket] = final_replicas;
+      rb.assignment_pending = true;
+      co_return;  // the next pass writes it
+    }
+    rb.status = RebalanceStatus::kCompleted;
+    co_return;
+  }
+
+  // Step 4: new leader (leader epoch + 1) and ISR without the removed replicas, written
+  // first; then the removed replicas are stopped and deleted and the assignment shrinks.
+  std::vector<ServerId> isr;
+  for (ServerId id : cur.isr) {
+    if (Contains(target, id)) isr.push_back(id);
+  }
+  LeaderAndIsr next{leader, LeaderEpoch(cur.leader_epoch.value() + (leader != cur.leader ? 1 : 0)),
+                    isr, epoch_, BucketEpoch(cur.bucket_epoch.value() + 1)};
+  if (!co_await WriteLeaderAndIsr(generation, tb, next)) co_return;
+  table = tables_.find(tb.table_id);
+  if (table == tables_.end()) co_return;
+  table->second.assignment.buckets[tb.bucket] = final_replicas;
+  AddNotifyAllReplicas(batch, tb);
+  for (ServerId id : removing) {
+    if (live_.contains(id)) AddStopReplica(batch, id, tb, next.leader_epoch);
+  }
+  batch.update_metadata = true;
+  STROM_LOG_INFO(kLog, "rebalance {}: {} replicas {} -> {}, leader {} -> {}", rebalance_->id,
+                 tb.ToString(), IdList(assigned), IdList(final_replicas), cur.leader, leader);
+  Status written = co_await WriteAssignment(tb.table_id);
+  if (generation != generation_) co_return;
+  if (!written.ok()) {
+    STROM_LOG_WARN(kLog, "rebalance of {}: cannot write the assignment, retrying: {}",
+                   tb.ToString(), written.ToString());
+    rb.assignment_pending = true;
+    co_return;
+  }
+  rb.status = RebalanceStatus::kCompleted;
+}
+
+Task<Status> ClusterController::RevertBucket(uint64_t generation, RebalanceBucket& rb,
+                                             RequestBatch& batch) {
+  const TableBucket tb = rb.plan.bucket;
+  auto table = tables_.find(tb.table_id);
+  if (table == tables_.end()) co_return Status::OK();
+  auto state = table->second.buckets.find(tb.bucket);
+  auto assigned_it = table->second.assignment.buckets.find(tb.bucket);
+  if (state == table->second.buckets.end() ||
+      assigned_it == table->second.assignment.buckets.end()) {
+    co_return Status::OK();
+  }
+  const std::vector<ServerId> assigned = assigned_it->second;
+  const LeaderAndIsr cur = state->second.lai;
+  std::vector<ServerId> drop;
+  for (ServerId id : Minus(rb.plan.new_replicas, rb.plan.original_replicas)) {
+    if (Contains(assigned, id) && id != cur.leader) drop.push_back(id);
+  }
+  if (drop.empty()) co_return Status::OK();
+  std::vector<ServerId> kept = Minus(assigned, drop);
+  std::vector<ServerId> isr = Minus(cur.isr, drop);
+  if (isr.empty()) isr = cur.isr;
+  LeaderAndIsr next{cur.leader, cur.leader_epoch, isr, epoch_,
+                    BucketEpoch(cur.bucket_epoch.value() + 1)};
+  if (!co_await WriteLeaderAndIsr(generation, tb, next)) {
+    co_return Status(ErrorCode::kRebalanceFailure,
+                     fmt::format("cannot write the leader and ISR of {}", tb.ToString()));
+  }
+  table = tables_.find(tb.table_id);
+  if (table == tables_.end()) co_return Status::OK();
+  table->second.assignment.buckets[tb.bucket] = kept;
+  AddNotifyAllReplicas(batch, tb);
+  for (ServerId id : drop) {
+    if (live_.contains(id)) AddStopReplica(batch, id, tb, next.leader_epoch);
+  }
+  batch.update_metadata = true;
+  STROM_LOG_INFO(kLog, "rebalance of {} undone: replicas {} -> {}", tb.ToString(), IdList(assigned),
+                 IdList(kept));
+  co_return co_await WriteAssignment(tb.table_id);
+}
+
+Task<bool> ClusterController::WriteLeaderAndIsr(uint64_t generation, const TableBucket& bucket,
+                                                const LeaderAndIsr& next) {
+  auto table = tables_.find(bucket.table_id);
+  if (table == tables_.end()) co_return false;
+  auto state = table->second.buckets.find(bucket.bucket);
+  if (state == table->second.buckets.end()) co_return false;
+  LeaderAndIsr value = next;
+  auto version = co_await lai_store_.Update(bucket, value, state->second.zk_version);
+  if (generation != generation_) co_return false;
+  if (!version.ok()) {
+    STROM_LOG_WARN(kLog, "cannot write the leader and ISR of {}: {}", bucket.ToString(),
+                   version.status().ToString());
+    co_return false;
+  }
+  table = tables_.find(bucket.table_id);
+  if (table == tables_.end()) co_return false;
+  state = table->second.buckets.find(bucket.bucket);
+  if (state == table->second.buckets.end()) co_return false;
+  if (value.leader != state->second.lai.leader) {
+    STROM_LOG_INFO(kLog, "{}: leader {} -> {} (leader epoch {}), ISR {}", bucket.ToString(),
+                   state->second.lai.leader, value.leader, value.leader_epoch, IdList(value.isr));
+  }
+  state->second = BucketState{value, *version};
+  co_return true;
+}
+
+Task<Status> ClusterController::WriteAssignment(TableId table_id) {
+  auto table = tables_.find(table_id);
+  if (table == tables_.end()) co_return Status::OK();
+  std::string json = metadata::TableAssignmentToJson(table->second.assignment);
+  auto set = co_await zk_.Set(paths_.TableAssignment(table_id), std::move(json));
+  co_return set.status();
+}
+
+Task<Status> ClusterController::WriteRebalanceTask() {
+  if (!rebalance_) co_return Status::OK();
+  RebalanceTaskRecord record;
+  record.rebalance_id = rebalance_->id;
+  record.status = rebalance_->status;
+  for (const auto& [bucket, rb] : rebalance_->buckets) record.plan.push_back(rb.plan);
+  std::string json = RebalanceTaskToJson(record);
+  std::string path = paths_.Rebalance();
+  auto set = co_await zk_.Set(path, json);
+  if (set.ok()) co_return Status::OK();
+  if (set.code() != zk::ZkCode::kNoNode) co_return set.status();
+  auto parents = co_await zk_.CreateParents(path);
+  if (!parents.ok()) co_return parents.status();
+  auto created = co_await zk_.Create(path, json, zk::CreateMode::kPersistent);
+  if (created.ok()) co_return Status::OK();
+  if (created.code() != zk::ZkCode::kNodeExists) co_return created.status();
+  auto again = co_await zk_.Set(path, json);
+  co_return again.status();
+}
+
+void ClusterController::AddStopReplica(RequestBatch& batch, ServerId to, const TableBucket& bucket,
+                                       LeaderEpoch leader_epoch) {
+  proto::StopReplicaRequest& req = batch.stop[to];
+  req.set_coordinator_epoch(epoch_.value());
+  auto* item = req.add_stop_replicas_req();
+  FillBucket(bucket, item->mutable_table_bucket());
+  item->set_leader_epoch(leader_epoch.value());
+  item->set_delete_(true);
+}
+
+Task<Result<proto::RebalanceResponse>> ClusterController::Rebalance(proto::RebalanceRequest req) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  if (rebalance_ && !IsFinal(rebalance_->status)) {
+    co_return MakeError(ErrorCode::kRebalanceFailure,
+                        "Rebalance task already exists, current rebalance id is '{}'. Please "
+                        "wait for it to finish or cancel it first.",
+                        rebalance_->id);
+  }
+  STROM_CO_ASSIGN_OR_RETURN(RebalanceGoals goals, RebalanceGoals::FromWire(std::vector<int32_t>(
+                                                      req.goals().begin(), req.goals().end())));
+  std::vector<PlannerServer> servers;
+  for (const auto& [id, server] : live_) {
+    if (shutting_down_.contains(id)) continue;
+    servers.push_back(PlannerServer{id, server.node.rack, server_tags_.contains(id)});
+  }
+  std::vector<PlannerBucket> buckets;
+  for (const auto& [table_id, table] : tables_) {
+    for (const auto& [bucket, replicas] : table.assignment.buckets) {
+      PlannerBucket pb;
+      pb.bucket = TableBucket{table_id, std::nullopt, bucket};
+      pb.replicas = replicas;
+      auto state = table.buckets.find(bucket);
+      if (state != table.buckets.end()) pb.leader = state->second.lai.leader;
+      buckets.push_back(std::move(pb));
+    }
+  }
+  auto plan = PlanRebalance(servers, buckets, goals);
+  if (!plan.ok()) {
+    co_return MakeError(ErrorCode::kRebalanceFailure,
+                        "Failed to generate plan and execute rebalance. The root cause: {}",
+                        plan.status().message());
+  }
+  RebalanceTask task;
+  task.id = NewRebalanceId();
+  task.status = plan->empty() ? RebalanceStatus::kCompleted : RebalanceStatus::kRebalancing;
+  for (BucketMovePlan& p : *plan) {
+    TableBucket key = p.bucket;
+    task.buckets.emplace(key, RebalanceBucket{std::move(p), RebalanceStatus::kNotStarted, false});
+  }
+  std::optional<RebalanceTask> previous = std::move(rebalance_);
+  rebalance_ = std::move(task);
+  Status written = co_await WriteRebalanceTask();
+  if (!written.ok()) {
+    rebalance_ = std::move(previous);
+    co_return MakeError(ErrorCode::kRebalanceFailure,
+                        "Failed to generate plan and execute rebalance. The root cause: {}",
+                        written.message());
+  }
+  STROM_LOG_INFO(kLog, "rebalance {} started: {} bucket moves over {} tablet servers",
+                 rebalance_->id, rebalance_->buckets.size(), servers.size());
+  if (!IsFinal(rebalance_->status)) StartRebalanceLoop();
+  proto::RebalanceResponse resp;
+  resp.set_rebalance_id(rebalance_->id);
+  co_return resp;
+}
+
+Task<Result<proto::ListRebalanceProgressResponse>> ClusterController::ListRebalanceProgress(
+    proto::ListRebalanceProgressRequest req) {
+  // Reads only: answered between events, without waiting for the event queue.
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  proto::ListRebalanceProgressResponse resp;
+  if (!rebalance_) co_return resp;
+  if (req.has_rebalance_id() && req.rebalance_id() != rebalance_->id) {
+    co_return MakeError(ErrorCode::kNoRebalanceInProgress,
+                        "Rebalance task id {} to list is not the current rebalance task id {}.",
+                        req.rebalance_id(), rebalance_->id);
+  }
+  resp.set_rebalance_id(rebalance_->id);
+  resp.set_rebalance_status(static_cast<int32_t>(rebalance_->status));
+  std::map<TableId, proto::PbRebalanceProgressForTable*> tables;
+  for (const auto& [bucket, rb] : rebalance_->buckets) {
+    auto& table = tables[bucket.table_id];
+    if (table == nullptr) {
+      table = resp.add_table_progress();
+      table->set_table_id(bucket.table_id.value());
+    }
+    proto::PbRebalanceProgressForBucket* out = table->add_buckets_progress();
+    proto::PbRebalancePlanForBucket* plan = out->mutable_rebalance_plan();
+    if (bucket.partition_id) plan->set_partition_id(bucket.partition_id->value());
+    plan->set_bucket_id(bucket.bucket.value());
+    plan->set_original_leader(rb.plan.original_leader.value());
+    plan->set_new_leader(rb.plan.new_leader.value());
+    for (ServerId id : rb.plan.original_replicas) plan->add_original_replicas(id.value());
+    for (ServerId id : rb.plan.new_replicas) plan->add_new_replicas(id.value());
+    out->set_rebalance_status(static_cast<int32_t>(rb.status));
+  }
+  co_return resp;
+}
+
+Task<Result<proto::CancelRebalanceResponse>> ClusterController::CancelRebalance(
+    proto::CancelRebalanceRequest req) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  if (!rebalance_) {
+    co_return MakeError(ErrorCode::kNoRebalanceInProgress, "There is no rebalance task to cancel.");
+  }
+  if (req.has_rebalance_id() && req.rebalance_id() != rebalance_->id) {
+    co_return MakeError(ErrorCode::kNoRebalanceInProgress,
+                        "Rebalance task id {} to cancel is not the current rebalance task id {}.",
+                        req.rebalance_id(), rebalance_->id);
+  }
+  proto::CancelRebalanceResponse resp;
+  if (IsFinal(rebalance_->status)) co_return resp;
+  const uint64_t generation = generation_;
+  RequestBatch batch;
+  for (auto& [bucket, rb] : rebalance_->buckets) {
+    if (IsFinal(rb.status)) continue;
+    if (rb.assignment_pending) {
+      // Moved already; only the assignment znode was behind.
+      Status written = co_await WriteAssignment(bucket.table_id);
+      if (generation != generation_) co_return resp;
+      rb.assignment_pending = !written.ok();
+      rb.status = RebalanceStatus::kCompleted;
+      continue;
+    }
+    if (rb.status == RebalanceStatus::kRebalancing) {
+      Status reverted = co_await RevertBucket(generation, rb, batch);
+      if (generation != generation_) co_return resp;
+      if (!reverted.ok()) {
+        STROM_LOG_WARN(kLog, "cancelling the move of {}: {}", bucket.ToString(),
+                       reverted.ToString());
+      }
+    }
+    rb.status = RebalanceStatus::kCanceled;
+  }
+  rebalance_->status = RebalanceStatus::kCanceled;
+  Send(std::move(batch));
+  Status written = co_await WriteRebalanceTask();
+  if (!written.ok()) {
+    STROM_LOG_WARN(kLog, "cannot record the cancellation of rebalance {}: {}", rebalance_->id,
+                   written.ToString());
+  }
+  STROM_LOG_INFO(kLog, "rebalance {} canceled", rebalance_->id);
+  co_return resp;
+}
+
+Task<Status> ClusterController::LoadServerTags() {
+  auto node = co_await zk_.Get(paths_.ServerTags());
+  if (node.code() == zk::ZkCode::kNoNode) co_return Status::OK();
+  if (!node.ok()) co_return node.status();
+  auto tags = ServerTagsFromJson(node->data);
+  if (!tags.ok()) {
+    STROM_LOG_WARN(kLog, "ignoring the server tags in ZooKeeper: {}", tags.status().ToString());
+    co_return Status::OK();
+  }
+  server_tags_ = std::move(tags).value();
+  co_return Status::OK();
+}
+
+Task<Status> ClusterController::WriteServerTags(const std::map<ServerId, ServerTag>& tags) {
+  std::string path = paths_.ServerTags();
+  if (tags.empty()) {
+    auto deleted = co_await zk_.Delete(path);
+    if (deleted.ok() || deleted.code() == zk::ZkCode::kNoNode) co_return Status::OK();
+    co_return deleted.status();
+  }
+  std::string json = ServerTagsToJson(tags);
+  auto set = co_await zk_.Set(path, json);
+  if (set.ok()) co_return Status::OK();
+  if (set.code() != zk::ZkCode::kNoNode) co_return set.status();
+  auto parents = co_await zk_.CreateParents(path);
+  if (!parents.ok()) co_return parents.status();
+  auto created = co_await zk_.Create(path, json, zk::CreateMode::kPersistent);
+  if (created.ok()) co_return Status::OK();
+  if (created.code() != zk::ZkCode::kNodeExists) co_return created.status();
+  co_return (co_await zk_.Set(path, json)).status();
+}
+
+Task<Result<proto::AddServerTagResponse>> ClusterController::AddServerTag(
+    proto::AddServerTagRequest req) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  if (!IsServerTag(req.server_tag())) {
+    co_return MakeError(ErrorCode::kUnknownServerError,
+                        "Value {} must be one of [PERMANENT_OFFLINE, TEMPORARY_OFFLINE]",
+                        req.server_tag());
+  }
+  const auto tag = static_cast<ServerTag>(req.server_tag());
+  std::map<ServerId, ServerTag> tags = server_tags_;
+  for (int32_t raw : req.server_ids()) {
+    ServerId id(raw);
+    if (!live_.contains(id)) {
+      co_return MakeError(ErrorCode::kServerNotExist,
+                          "Server {} not exists when trying to add server tag.", id);
+    }
+    auto existing = server_tags_.find(id);
+    if (existing != server_tags_.end() && existing->second != tag) {
+      co_return MakeError(ErrorCode::kSeverTagAlreadyExist,
+                          "Server tag {} already exists for server {}. However you want to set it "
+                          "to {}, please remove the server tag first.",
+                          static_cast<int32_t>(existing->second), id, req.server_tag());
+    }
+    tags[id] = tag;
+  }
+  Status written = co_await WriteServerTags(tags);
+  if (!written.ok()) {
+    co_return MakeError(ErrorCode::kUnknownServerError,
+                        "Error when add server tags to zookeeper: {}", written.message());
+  }
+  server_tags_ = std::move(tags);
+  STROM_LOG_INFO(kLog, "server tag {} added for servers {}", req.server_tag(),
+                 IdList(std::vector<ServerId>(req.server_ids().begin(), req.server_ids().end())));
+  co_return proto::AddServerTagResponse();
+}
+
+Task<Result<proto::RemoveServerTagResponse>> ClusterController::RemoveServerTag(
+    proto::RemoveServerTagRequest req) {
+  auto held = co_await events_->Lock();
+  STROM_CO_RETURN_IF_ERROR(CheckActive());
+  std::map<ServerId, ServerTag> tags = server_tags_;
+  for (int32_t raw : req.server_ids()) {
+    ServerId id(raw);
+    auto existing = server_tags_.find(id);
+    if (existing != server_tags_.end() &&
+        static_cast<int32_t>(existing->second) != req.server_tag()) {
+      co_return MakeError(ErrorCode::kSeverTagNotExist,
+                          "Server tag {} not exists for server {}, the current server tag of this "
+                          "server is {}.",
+                          req.server_tag(), id, static_cast<int32_t>(existing->second));
+    }
+    tags.erase(id);
+  }
+  Status written = co_await WriteServerTags(tags);
+  if (!written.ok()) {
+    co_return MakeError(ErrorCode::kUnknownServerError,
+                        "Error when remove server tags from zookeeper: {}", written.message());
+  }
+  server_tags_ = std::move(tags);
+  co_return proto::RemoveServerTagResponse();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "coordinator/bucket_host.h"
 #include "coordinator/cluster_view.h"
+#include "coordinator/rebalance_plan.h"
 #include "metadata/metadata_store.h"
 #include "metadata/server_node.h"
 #include "metadata/table_assignment.h"
@@ -43,6 +44,10 @@ struct ClusterControllerOptions {
   /// What CreateTable asks before registering a table (a KV tablet's option checks); may be
   /// empty.
   std::function<Status(const record::TableDescriptor&)> check_table;
+  /// Buckets a rebalance moves at the same time.
+  int rebalance_max_inflight_buckets = 4;
+  /// How often a rebalance in progress looks at its moving buckets (ISR caught up, ...).
+  SteadyClock::duration rebalance_tick = std::chrono::milliseconds(100);
 };
 
 /// A tablet server as the coordinator knows it: registered under /tabletservers/ids.
@@ -77,7 +82,11 @@ struct LiveTabletServer {
 /// - AdjustIsr from a leader (checks as Fluss: coordinator epoch, leader epoch, bucket epoch,
 ///   live and assigned ISR members; writes the ISR with bucket epoch + 1 and answers it);
 /// - ControlledShutdown: leadership moves to other live ISR members first; the answer lists
-///   the buckets it still leads.
+///   the buckets it still leads;
+/// - Rebalance / ListRebalanceProgress / CancelRebalance: a plan (PlanRebalance) carried out
+///   bucket by bucket (a few at a time) as Kafka-style reassignment, its task kept in the
+///   `/cluster/rebalance` znode so that a successor coordinator resumes or reports it (see
+///   README.md).
 /// Requests to tablet servers go through one ordered queue per server (retried while the
 /// server is live), each carrying the coordinator epoch.
 ///
@@ -108,6 +117,27 @@ class ClusterController final : public BucketHost, public ClusterView {
   Task<Result<proto::AdjustIsrResponse>> AdjustIsr(proto::AdjustIsrRequest req);
   Task<Result<proto::ControlledShutdownResponse>> ControlledShutdown(
       proto::ControlledShutdownRequest req);
+
+  /// Plans a rebalance of the live servers and starts it; answers its id.
+  /// REBALANCE_FAILURE_EXCEPTION while another one is in progress, for an unknown goal, or
+  /// when the task cannot be written to ZooKeeper.
+  Task<Result<proto::RebalanceResponse>> Rebalance(proto::RebalanceRequest req);
+  /// The current (or last) rebalance with every bucket's status; an empty answer when there
+  /// was none; NO_REBALANCE_IN_PROGRESS_EXCEPTION for another id.
+  Task<Result<proto::ListRebalanceProgressResponse>> ListRebalanceProgress(
+      proto::ListRebalanceProgressRequest req);
+  /// Stops the rebalance: buckets not started are CANCELED, buckets half moved go back to
+  /// their original replicas (the added ones are stopped and deleted), moved ones stay.
+  /// NO_REBALANCE_IN_PROGRESS_EXCEPTION when there is none (or for another id); a finished one
+  /// is left as it is.
+  Task<Result<proto::CancelRebalanceResponse>> CancelRebalance(proto::CancelRebalanceRequest req);
+  /// Fluss's server tags, kept in `/tabletservers/server_tags`: a live tablet server tagged
+  /// PERMANENT_OFFLINE or TEMPORARY_OFFLINE gets no replicas from the next rebalance and loses
+  /// the ones it has (decommissioning). SERVER_NOT_EXIST_EXCEPTION for a server that is not
+  /// live; SEVER_TAG_ALREADY_EXIST_EXCEPTION when it has another tag.
+  Task<Result<proto::AddServerTagResponse>> AddServerTag(proto::AddServerTagRequest req);
+  /// SEVER_TAG_NOT_EXIST_EXCEPTION when a server has another tag than the one removed.
+  Task<Result<proto::RemoveServerTagResponse>> RemoveServerTag(proto::RemoveServerTagRequest req);
 
   // BucketHost
   Task<Status> CreateTableBuckets(metadata::TableInfo table,
@@ -145,6 +175,18 @@ class ClusterController final : public BucketHost, public ClusterView {
   };
   class Channel;
   class EventQueue;
+  /// One bucket of the rebalance in progress.
+  struct RebalanceBucket {
+    BucketMovePlan plan;
+    RebalanceStatus status = RebalanceStatus::kNotStarted;
+    /// The assignment znode still has to be written with the final replicas.
+    bool assignment_pending = false;
+  };
+  struct RebalanceTask {
+    std::string id;
+    RebalanceStatus status = RebalanceStatus::kNotStarted;
+    std::map<metadata::TableBucket, RebalanceBucket> buckets;
+  };
 
   Task<void> Activate(CoordinatorEpoch epoch, uint64_t generation);
   Task<Status> LoadState();
@@ -167,6 +209,27 @@ class ClusterController final : public BucketHost, public ClusterView {
   void AddNotifyAllReplicas(RequestBatch& batch, const metadata::TableBucket& bucket);
   proto::UpdateMetadataRequest BuildUpdateMetadata() const;
   void Send(RequestBatch batch);
+
+  // Rebalance (event lock held unless said otherwise).
+  Task<Status> LoadRebalance();
+  void StartRebalanceLoop();
+  /// Not under the lock: takes it for each pass over the moving buckets.
+  Task<void> RebalanceLoop(uint64_t generation);
+  Task<void> AdvanceRebalance(uint64_t generation);
+  Task<void> StepBucket(uint64_t generation, RebalanceBucket& rb, RequestBatch& batch);
+  /// Takes the replicas a move added (not the leader) out of the bucket again.
+  Task<Status> RevertBucket(uint64_t generation, RebalanceBucket& rb, RequestBatch& batch);
+  /// Writes the bucket's leader and ISR (compare-and-set) and memory; false when it failed or
+  /// the term ended meanwhile.
+  Task<bool> WriteLeaderAndIsr(uint64_t generation, const metadata::TableBucket& bucket,
+                               const replica::LeaderAndIsr& next);
+  /// Writes the table's assignment znode from memory.
+  Task<Status> WriteAssignment(TableId table_id);
+  Task<Status> WriteRebalanceTask();
+  Task<Status> LoadServerTags();
+  Task<Status> WriteServerTags(const std::map<ServerId, ServerTag>& tags);
+  void AddStopReplica(RequestBatch& batch, ServerId to, const metadata::TableBucket& bucket,
+                      LeaderEpoch leader_epoch);
 
   void OpenChannel(const LiveTabletServer& server);
   void CloseChannel(ServerId id);
@@ -193,6 +256,10 @@ class ClusterController final : public BucketHost, public ClusterView {
   std::set<ServerId> shutting_down_;
   std::map<TableId, TableState> tables_;
   std::map<ServerId, std::shared_ptr<Channel>> channels_;
+  /// The current or last rebalance (loaded from ZooKeeper at activation).
+  std::optional<RebalanceTask> rebalance_;
+  bool rebalance_loop_running_ = false;
+  std::map<ServerId, ServerTag> server_tags_;
 };
 
 /// The host and port of the first `NAME://host:port` entry of a listeners string.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
+#include <set>
 
 #include "coordinator/coordinator_service.h"
 #include "testutil/run_task.h"
@@ -67,6 +68,7 @@ class ClusterControllerTest : public ::testing::Test {
   ClusterController& NewController() {
     ClusterControllerOptions options;
     options.max_send_attempts = 1;
+    options.rebalance_tick = std::chrono::milliseconds(20);
     controllers_.push_back(std::make_unique<ClusterController>(
         io_.get_executor(), *zk_, zk::ZkPaths(root_), *store_,
         metadata::ServerNode{ServerId(0), "127.0.0.1", 9123, metadata::ServerRole::kCoordinator,
@@ -156,6 +158,39 @@ class ClusterControllerTest : public ::testing::Test {
     b->set_coordinator_epoch(proposed.coordinator_epoch.value());
     b->set_bucket_epoch(proposed.bucket_epoch.value());
     return req;
+  }
+
+  /// Plays the leaders of `table` while the rebalance of controller `index` goes on: a
+  /// replica the assignment gained is reported in sync (AdjustIsr) once it shows up there, as a
+  /// real leader does once the follower caught up. True once the rebalance COMPLETED.
+  bool PlayLeadersUntilDone(TableId table, bool* saw_widened, int index = 0) {
+    ClusterController& c = *controllers_[index];
+    return RunUntil(
+        [&] {
+          auto p = Run(c.ListRebalanceProgress(proto::ListRebalanceProgressRequest()));
+          if (p.ok() &&
+              p->rebalance_status() == static_cast<int32_t>(RebalanceStatus::kCompleted)) {
+            return true;
+          }
+          auto assignment = Run(store_->GetTableAssignment(table));
+          if (!assignment.ok() || !assignment->has_value()) return false;
+          for (const auto& [bucket, replicas] : (*assignment)->buckets) {
+            LeaderAndIsr cur = State(table, bucket.value(), index);
+            if (replicas.size() > 2 && saw_widened != nullptr) *saw_widened = true;
+            std::set<ServerId> want(replicas.begin(), replicas.end());
+            if (cur.leader.value() < 0 ||
+                std::set<ServerId>(cur.isr.begin(), cur.isr.end()) == want) {
+              continue;
+            }
+            LeaderAndIsr proposed = cur;
+            proposed.isr = replicas;
+            auto adjusted = Run(
+                c.AdjustIsr(AdjustRequest(cur.leader.value(), table, bucket.value(), proposed)));
+            EXPECT_TRUE(adjusted.ok()) << adjusted.status().ToString();
+          }
+          return false;
+        },
+        std::chrono::seconds(60));
   }
 
   struct FakeServer {
@@ -337,6 +372,211 @@ TEST_F(ClusterControllerTest, NewCoordinatorReadsTheStateBackAndElectsMissingLea
   }
   // DDL goes on through the successor.
   EXPECT_TRUE(CreateTable(successor, "after", 2, 2).ok());
+}
+
+// ---- rebalance ----
+
+std::map<int32_t, int> ReplicaCounts(const metadata::TableAssignment& assignment) {
+  std::map<int32_t, int> out;
+  for (const auto& [bucket, replicas] : assignment.buckets) {
+    for (ServerId r : replicas) ++out[r.value()];
+  }
+  return out;
+}
+
+std::set<ServerId> AsSet(const std::vector<ServerId>& ids) { return {ids.begin(), ids.end()}; }
+
+TEST_F(ClusterControllerTest, RebalanceMovesReplicasOntoANewServerAsReassignment) {
+  for (int id : {0, 1, 2}) AddServer(id);
+  Elect(controller(), 3, 3);
+  auto table = CreateTable(controller(), "t", 6, 2);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+
+  // Even already: a rebalance without moves, COMPLETED at once.
+  auto even = Run(controller().Rebalance(proto::RebalanceRequest()));
+  ASSERT_TRUE(even.ok()) << even.status().ToString();
+  auto listed = Run(controller().ListRebalanceProgress(proto::ListRebalanceProgressRequest()));
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->rebalance_id(), even->rebalance_id());
+  EXPECT_EQ(listed->rebalance_status(), static_cast<int32_t>(RebalanceStatus::kCompleted));
+  EXPECT_EQ(listed->table_progress_size(), 0);
+
+  AddServer(3);
+  ASSERT_TRUE(RunUntil([&] { return controller().TabletServers().size() == 4; }));
+  proto::RebalanceRequest req;
+  req.add_goals(static_cast<int32_t>(RebalanceGoal::kReplicaDistribution));
+  req.add_goals(static_cast<int32_t>(RebalanceGoal::kLeaderDistribution));
+  auto started = Run(controller().Rebalance(req));
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  // One at a time.
+  EXPECT_EQ(Run(controller().Rebalance(req)).status().code(), ErrorCode::kRebalanceFailure);
+  proto::ListRebalanceProgressRequest other;
+  other.set_rebalance_id("another");
+  EXPECT_EQ(Run(controller().ListRebalanceProgress(other)).status().code(),
+            ErrorCode::kNoRebalanceInProgress);
+
+  bool saw_widened = false;
+  ASSERT_TRUE(PlayLeadersUntilDone(*table, &saw_widened)) << "the rebalance did not complete";
+  EXPECT_TRUE(saw_widened) << "new replicas join before old ones leave";
+
+  auto assignment = Run(store_->GetTableAssignment(*table));
+  ASSERT_TRUE(assignment.ok() && assignment->has_value());
+  auto counts = ReplicaCounts(**assignment);
+  for (int id = 0; id < 4; ++id) EXPECT_EQ(counts[id], 3) << "server " << id;
+  std::map<int32_t, int> leaders;
+  for (const auto& [bucket, replicas] : (*assignment)->buckets) {
+    EXPECT_EQ(replicas.size(), 2u);
+    LeaderAndIsr lai = ZkState(*table, bucket.value());
+    EXPECT_EQ(State(*table, bucket.value()), lai);
+    EXPECT_EQ(lai.leader, replicas.front()) << "the leader is the preferred replica";
+    EXPECT_EQ(AsSet(lai.isr), AsSet(replicas)) << bucket;
+    ++leaders[lai.leader.value()];
+  }
+  for (int id = 0; id < 4; ++id) EXPECT_GE(leaders[id], 1) << "server " << id;
+
+  auto done = Run(controller().ListRebalanceProgress(proto::ListRebalanceProgressRequest()));
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->rebalance_id(), started->rebalance_id());
+  ASSERT_EQ(done->table_progress_size(), 1);
+  EXPECT_GT(done->table_progress(0).buckets_progress_size(), 0);
+  for (const auto& b : done->table_progress(0).buckets_progress()) {
+    EXPECT_EQ(b.rebalance_status(), static_cast<int32_t>(RebalanceStatus::kCompleted));
+  }
+  auto znode = Run(zk_->Get(root_ + "/cluster/rebalance"));
+  ASSERT_TRUE(znode.ok());
+  auto task = RebalanceTaskFromJson(znode->data);
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  EXPECT_EQ(task->rebalance_id, started->rebalance_id());
+  EXPECT_EQ(task->status, RebalanceStatus::kCompleted);
+
+  // A successor coordinator reports it from ZooKeeper and the cluster's state.
+  controller().OnLost();
+  ClusterController& successor = NewController();
+  Elect(successor, 4, 4);
+  auto reported = Run(successor.ListRebalanceProgress(proto::ListRebalanceProgressRequest()));
+  ASSERT_TRUE(reported.ok());
+  EXPECT_EQ(reported->rebalance_id(), started->rebalance_id());
+  EXPECT_EQ(reported->rebalance_status(), static_cast<int32_t>(RebalanceStatus::kCompleted));
+  for (const auto& b : reported->table_progress(0).buckets_progress()) {
+    EXPECT_EQ(b.rebalance_status(), static_cast<int32_t>(RebalanceStatus::kCompleted));
+  }
+
+  // Decommissioning: server 0 tagged PERMANENT_OFFLINE loses its replicas to the others.
+  proto::AddServerTagRequest tag;
+  tag.add_server_ids(9);
+  tag.set_server_tag(static_cast<int32_t>(ServerTag::kPermanentOffline));
+  EXPECT_EQ(Run(successor.AddServerTag(tag)).status().code(), ErrorCode::kServerNotExist);
+  tag.clear_server_ids();
+  tag.add_server_ids(0);
+  ASSERT_TRUE(Run(successor.AddServerTag(tag)).ok());
+  proto::AddServerTagRequest other_tag = tag;
+  other_tag.set_server_tag(static_cast<int32_t>(ServerTag::kTemporaryOffline));
+  EXPECT_EQ(Run(successor.AddServerTag(other_tag)).status().code(),
+            ErrorCode::kSeverTagAlreadyExist);
+  auto tags_node = Run(zk_->Get(root_ + "/tabletservers/server_tags"));
+  ASSERT_TRUE(tags_node.ok());
+  EXPECT_EQ(tags_node->data, R"({"version":1,"server_tags":{"0":0}})");
+  ASSERT_TRUE(Run(successor.Rebalance(proto::RebalanceRequest())).ok());
+  ASSERT_TRUE(PlayLeadersUntilDone(*table, nullptr, 1)) << "the decommission did not complete";
+  auto drained = Run(store_->GetTableAssignment(*table));
+  ASSERT_TRUE(drained.ok() && drained->has_value());
+  auto left = ReplicaCounts(**drained);
+  EXPECT_EQ(left[0], 0);
+  for (int id = 1; id < 4; ++id) EXPECT_EQ(left[id], 4) << "server " << id;
+  proto::RemoveServerTagRequest untag;
+  untag.add_server_ids(0);
+  untag.set_server_tag(static_cast<int32_t>(ServerTag::kTemporaryOffline));
+  EXPECT_EQ(Run(successor.RemoveServerTag(untag)).status().code(), ErrorCode::kSeverTagNotExist);
+  untag.set_server_tag(static_cast<int32_t>(ServerTag::kPermanentOffline));
+  ASSERT_TRUE(Run(successor.RemoveServerTag(untag)).ok());
+  EXPECT_EQ(Run(zk_->Get(root_ + "/tabletservers/server_tags")).code(), zk::ZkCode::kNoNode);
+}
+
+TEST_F(ClusterControllerTest, CancelStopsTheRebalanceAndUndoesHalfDoneMoves) {
+  for (int id : {0, 1, 2}) AddServer(id);
+  Elect(controller(), 1, 3);
+  // Nothing to cancel or list yet.
+  EXPECT_EQ(Run(controller().CancelRebalance(proto::CancelRebalanceRequest())).status().code(),
+            ErrorCode::kNoRebalanceInProgress);
+  auto none = Run(controller().ListRebalanceProgress(proto::ListRebalanceProgressRequest()));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_rebalance_id());
+
+  auto table = CreateTable(controller(), "t", 6, 2);
+  ASSERT_TRUE(table.ok());
+  auto original = Run(store_->GetTableAssignment(*table));
+  ASSERT_TRUE(original.ok() && original->has_value());
+  AddServer(3);
+  ASSERT_TRUE(RunUntil([&] { return controller().TabletServers().size() == 4; }));
+  auto started = Run(controller().Rebalance(proto::RebalanceRequest()));
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  // Nobody reports the new replicas in sync: the moves wait half done.
+  ASSERT_TRUE(RunUntil([&] {
+    auto assignment = Run(store_->GetTableAssignment(*table));
+    if (!assignment.ok() || !assignment->has_value()) return false;
+    for (const auto& [bucket, replicas] : (*assignment)->buckets) {
+      if (replicas.size() > 2) return true;
+    }
+    return false;
+  }));
+
+  proto::CancelRebalanceRequest wrong;
+  wrong.set_rebalance_id("not-it");
+  EXPECT_EQ(Run(controller().CancelRebalance(wrong)).status().code(),
+            ErrorCode::kNoRebalanceInProgress);
+  proto::CancelRebalanceRequest cancel;
+  cancel.set_rebalance_id(started->rebalance_id());
+  ASSERT_TRUE(Run(controller().CancelRebalance(cancel)).ok());
+
+  auto progress = Run(controller().ListRebalanceProgress(proto::ListRebalanceProgressRequest()));
+  ASSERT_TRUE(progress.ok());
+  EXPECT_EQ(progress->rebalance_status(), static_cast<int32_t>(RebalanceStatus::kCanceled));
+  std::map<int32_t, int32_t> status_of;
+  for (const auto& b : progress->table_progress(0).buckets_progress()) {
+    status_of[b.rebalance_plan().bucket_id()] = b.rebalance_status();
+    // Moves of leadership alone may have finished; nothing else could.
+    if (b.rebalance_status() == static_cast<int32_t>(RebalanceStatus::kCompleted)) {
+      std::vector<int32_t> from(b.rebalance_plan().original_replicas().begin(),
+                                b.rebalance_plan().original_replicas().end());
+      std::vector<int32_t> to(b.rebalance_plan().new_replicas().begin(),
+                              b.rebalance_plan().new_replicas().end());
+      std::sort(from.begin(), from.end());
+      std::sort(to.begin(), to.end());
+      EXPECT_EQ(from, to);
+    } else {
+      EXPECT_EQ(b.rebalance_status(), static_cast<int32_t>(RebalanceStatus::kCanceled));
+    }
+  }
+  // Every bucket is back on its original replicas, in ZooKeeper and in memory, with an ISR
+  // of those replicas only.
+  auto after = Run(store_->GetTableAssignment(*table));
+  ASSERT_TRUE(after.ok() && after->has_value());
+  for (const auto& [bucket, replicas] : (*after)->buckets) {
+    EXPECT_EQ(AsSet(replicas), AsSet((*original)->buckets.at(bucket))) << bucket;
+    LeaderAndIsr lai = ZkState(*table, bucket.value());
+    for (ServerId id : lai.isr) EXPECT_TRUE(AsSet(replicas).contains(id)) << bucket;
+    EXPECT_TRUE(AsSet(replicas).contains(lai.leader)) << bucket;
+  }
+  EXPECT_EQ(ReplicaCounts(**after)[3], 0);
+  auto znode = Run(zk_->Get(root_ + "/cluster/rebalance"));
+  ASSERT_TRUE(znode.ok());
+  EXPECT_EQ(RebalanceTaskFromJson(znode->data)->status, RebalanceStatus::kCanceled);
+  // Cancelling an ended rebalance changes nothing.
+  EXPECT_TRUE(Run(controller().CancelRebalance(proto::CancelRebalanceRequest())).ok());
+
+  // A successor coordinator reports the canceled rebalance.
+  controller().OnLost();
+  ClusterController& successor = NewController();
+  Elect(successor, 2, 4);
+  auto reported = Run(successor.ListRebalanceProgress(proto::ListRebalanceProgressRequest()));
+  ASSERT_TRUE(reported.ok());
+  EXPECT_EQ(reported->rebalance_id(), started->rebalance_id());
+  EXPECT_EQ(reported->rebalance_status(), static_cast<int32_t>(RebalanceStatus::kCanceled));
+  for (const auto& b : reported->table_progress(0).buckets_progress()) {
+    EXPECT_EQ(b.rebalance_status(), status_of[b.rebalance_plan().bucket_id()]);
+  }
+  // And a new rebalance may start.
+  EXPECT_TRUE(Run(successor.Rebalance(proto::RebalanceRequest())).ok());
 }
 
 }  // namespace

@@ -44,6 +44,9 @@ class ZkPaths {
     return TabletServerIds() + "/" + std::to_string(id.value());
   }
   std::string TableAssignments() const { return root_ + "/tabletservers/tables"; }
+  /// `/tabletservers/server_tags`: Fluss's `ServerTagsZNode` (`{"version":1,"server_tags":
+  /// {"0":0,"1":1}}`).
+  std::string ServerTags() const { return root_ + "/tabletservers/server_tags"; }
   std::string TableAssignment(TableId id) const {
     return TableAssignments() + "/" + std::to_string(id.value());
   }
@@ -52,6 +55,9 @@ class ZkPaths {
   std::string BucketLeaderAndIsr(TableId id, BucketId bucket) const {
     return TableAssignment(id) + "/buckets/" + std::to_string(bucket.value()) + "/leader_isr";
   }
+
+  /// `/cluster/rebalance`: the rebalance task (Fluss `RebalanceZNode`, RebalanceTaskJsonSerde).
+  std::string Rebalance() const { return root_ + "/cluster/rebalance"; }
 
   // /coordinators/...
   /// The active coordinator's ephemeral node (Fluss 0.9.1 `CoordinatorZNode`).
