@@ -5,12 +5,15 @@ Library for test_log_table.py and a command line for cross-client runs:
     python interop.py BOOTSTRAP ping      [--timeout S]
     python interop.py BOOTSTRAP log-table [--rows N] [--seed S] [--db D] [--buckets B]
     python interop.py BOOTSTRAP write     --db D --table T [--rows N] [--start K] [--seed S] [--buckets B]
+                                          [--failover-at M --failover-cmd CMD [--failover-ms D]]
     python interop.py BOOTSTRAP verify    --db D --table T [--rows N] [--start K] [--seed S] [--drop]
 
 The same scenarios and options as the Java driver (tests/interop/java, StromInterop): one line of
 JSON on stdout, exit 0 only if everything matched. `write` creates the database and table when
 missing (without the CHAR column, which pyfluss cannot create); `write` and `verify` work on any
-table whose columns are interop columns (so also on a table made by the Java driver).
+table whose columns are interop columns (so also on a table made by the Java driver). With
+`--failover-cmd`, `write` runs CMD (e.g. killing a leader, failover.py) once rows K..K+M-1 are
+acknowledged and appends the rest over D ms (default 5000); every row must be acknowledged.
 """
 
 from __future__ import annotations
@@ -30,12 +33,15 @@ import fluss
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rows as R  # noqa: E402
+from failover import Failover  # noqa: E402
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9123"
 # One-line JSON summaries of pytest scenarios, printed at the end of the run by conftest.py.
 SUMMARIES: List[dict] = []
 POLL_MS = 500
 WRITE_CHUNK = 10_000
+# Rows per batch written during a failover (spread over --failover-ms).
+FAILOVER_CHUNK = 200
 
 
 def bootstrap_from_env() -> str:
@@ -103,6 +109,29 @@ async def write(table: fluss.FlussTable, expected: Expected) -> int:
     await writer.flush()
     for h in handles:
         await h.wait()
+    return expected.rows
+
+
+async def write_through_failover(table: fluss.FlussTable, expected: Expected, at: int, failover: Failover,
+                                 out: dict, timeout: float) -> int:
+    """Appends rows start..start+at-1 and waits for them; starts the fault, then appends the rest in
+    small batches spread over the failover's duration; every row must be acknowledged."""
+    writer = table.new_append().create_writer()
+    first = [writer.write_arrow_batch(b) for b in expected.table.slice(0, at).to_batches(max_chunksize=WRITE_CHUNK)]
+    await writer.flush()
+    for h in first:
+        await h.wait()
+    await failover.start()
+    rest = expected.table.slice(at).to_batches(max_chunksize=FAILOVER_CHUNK)
+    handles = []
+    for i, b in enumerate(rest):
+        await failover.pace(i, len(rest))
+        handles.append(writer.write_arrow_batch(b))
+    await writer.flush()
+    for h in handles:
+        await h.wait()
+    await failover.finish(timeout)
+    out["failover"] = failover.report()
     return expected.rows
 
 
@@ -263,7 +292,12 @@ async def run(args: argparse.Namespace, out: dict, seconds: dict) -> None:
             out["columns"] = len(names)
             expected = Expected(args.seed, args.start, args.rows, names)
             t = time.monotonic()
-            out["rows_written"] = await write(table, expected)
+            if args.failover_cmd:
+                failover = Failover(args.failover_cmd, args.failover_ms)
+                out["rows_written"] = await write_through_failover(table, expected, args.failover_at, failover, out,
+                                                                   deadline - time.monotonic())
+            else:
+                out["rows_written"] = await write(table, expected)
             out["start"] = args.start
             lap("write", t)
         elif args.scenario == "verify":
@@ -304,9 +338,15 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--buckets", type=int, default=3)
     p.add_argument("--drop", action="store_true")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--failover-at", type=int, default=-1)
+    p.add_argument("--failover-cmd")
+    p.add_argument("--failover-ms", type=int, default=5000)
     a = p.parse_args(argv)
     if a.scenario in ("write", "verify") and not (a.db and a.table):
         p.error(f"{a.scenario} needs --db and --table")
+    if (a.failover_cmd is not None) != (a.failover_at >= 0) or (a.failover_cmd and a.scenario != "write") \
+            or a.failover_at > a.rows:
+        p.error("--failover-at M (at most --rows) and --failover-cmd go together, with write")
     return a
 
 

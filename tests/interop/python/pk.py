@@ -5,6 +5,7 @@ workload (specified in tests/interop/README.md):
 
     python pk.py BOOTSTRAP pk-table  [--rows N] [--seed S] [--db D] [--buckets B]
     python pk.py BOOTSTRAP pk-write  --db D --table T [--rows N] [--seed S] [--buckets B] [--phases P,...]
+                                     [--failover-cmd CMD [--failover-ms D]]
     python pk.py BOOTSTRAP pk-verify --db D --table T [--rows N] [--seed S] [--phases P,...] [--drop]
 
 The table: `id` BIGINT, `k_grp` STRING, then the all-types value columns (without CHAR(8) when
@@ -13,6 +14,8 @@ upsert), update (full upsert), partial (partial update of PARTIAL columns, also 
 not exist), delete (also of keys that never existed), reinsert. Verification: a lookup of every
 key, a prefix lookup of every group, the whole changelog key by key (+I, -U, +U, -D with their
 rows) and a limit scan of every bucket. One line of JSON on stdout; exit 0 only if all matched.
+With `--failover-cmd`, `pk-write` runs CMD (e.g. killing a leader, failover.py) once the first
+phase is acknowledged and writes the next phase over D ms (default 5000) through the fault.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import fluss
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rows as R  # noqa: E402
+from failover import Failover  # noqa: E402
 
 KEY_GROUP = "k_grp"
 GROUPS = 97
@@ -261,12 +265,15 @@ def check_keys(info) -> None:
     assert info.get_bucket_keys() == [KEY_GROUP], f"bucket key {info.get_bucket_keys()}"
 
 
-async def write_phase(table: fluss.FlussTable, layout: Layout, seed: int, phase_steps) -> int:
+async def write_phase(table: fluss.FlussTable, layout: Layout, seed: int, phase_steps,
+                      pacer: Optional[Failover] = None) -> int:
     full = table.new_upsert().create_writer()
     partial = table.new_upsert().partial_update_by_name(layout.partial_targets).create_writer()
     partial_values = [n for n in layout.values if n in PARTIAL]
     handles = []
-    for row_id, op, gen in phase_steps:
+    for i, (row_id, op, gen) in enumerate(phase_steps):
+        if pacer is not None and i % 50 == 0:
+            await pacer.pace(i, len(phase_steps))
         if op == "upsert":
             handles.append(full.upsert(layout.row(seed, row_id, [gen] * len(layout.values))))
         elif op == "partial":
@@ -280,20 +287,31 @@ async def write_phase(table: fluss.FlussTable, layout: Layout, seed: int, phase_
     return len(handles)
 
 
-async def write(table: fluss.FlussTable, layout: Layout, seed: int, rows: int, phases: Sequence[str], out, seconds):
-    """Writes the given phases; the earlier ones are replayed into the model only."""
+async def write(table: fluss.FlussTable, layout: Layout, seed: int, rows: int, phases: Sequence[str], out, seconds,
+                failover: Optional[Failover] = None, timeout: float = 600):
+    """Writes the given phases; the earlier ones are replayed into the model only. With a failover,
+    its command starts once the first written phase is acknowledged, during the next one."""
     model = Model(layout.values, rows)
     written = {}
     last = PHASES.index(phases[-1])
+    t_start = time.monotonic()
     for phase in PHASES[: last + 1]:
         ph = steps(phase, rows)
         if phase in phases:
+            during = None
+            if failover is not None and not failover.started and written:
+                await failover.start()
+                during = failover
             t = time.monotonic()
-            written[phase] = await write_phase(table, layout, seed, ph)
+            written[phase] = await write_phase(table, layout, seed, ph, during)
             seconds[f"write_{phase}"] = round(time.monotonic() - t, 3)
         for s in ph:
             model.apply(*s)
     out["writes"] = written
+    if failover is not None:
+        assert failover.started, "--failover-cmd needs at least two phases to write"
+        await failover.finish(timeout - (time.monotonic() - t_start))
+        out["failover"] = failover.report()
     out["live_keys"] = len(model.state)
     out["changes_expected"] = model.change_count
     return model
@@ -498,7 +516,9 @@ async def run(args: argparse.Namespace, out: dict, seconds: dict) -> None:
             check_keys(info)
             layout = Layout(info.get_schema().get_columns())
             out["columns"] = len(layout.names)
-            await write(table, layout, args.seed, args.rows, args.phases, out, seconds)
+            failover = Failover(args.failover_cmd, args.failover_ms) if args.failover_cmd else None
+            await write(table, layout, args.seed, args.rows, args.phases, out, seconds, failover,
+                        deadline - time.monotonic())
         if args.scenario in ("pk-table", "pk-verify"):
             await verify(conn, admin, path, args.rows, args.seed, args.phases, deadline, out, seconds)
         if args.scenario == "pk-table" or args.drop:
@@ -523,9 +543,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--phases", type=parse_phases, default=list(PHASES))
     p.add_argument("--drop", action="store_true")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--failover-cmd")
+    p.add_argument("--failover-ms", type=int, default=5000)
     a = p.parse_args(argv)
     if a.scenario != "pk-table" and not (a.db and a.table):
         p.error(f"{a.scenario} needs --db and --table")
+    if a.failover_cmd and a.scenario == "pk-verify":
+        p.error("--failover-cmd is for pk-write and pk-table")
     return a
 
 

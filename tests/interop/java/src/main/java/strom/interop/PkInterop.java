@@ -46,7 +46,11 @@ import java.util.stream.IntStream;
  *   pk-table   [--rows N] [--seed S] [--db D] [--buckets B]
  *              create db + primary-key table, run every phase, verify, drop
  *   pk-write   --db D --table T [--rows N] [--seed S] [--buckets B] [--phases P,...]
- *              run the given phases (default all); creates db and table when missing
+ *              [--failover-cmd CMD [--failover-ms D]]
+ *              run the given phases (default all); creates db and table when missing; with
+ *              --failover-cmd, CMD runs (sh -c, e.g. killing a leader) once the first phase is
+ *              acknowledged, the next phase is written over D ms (default 5000) while the
+ *              cluster recovers, and every write must be acknowledged
  *   pk-verify  --db D --table T [--rows N] [--seed S] [--phases P,...] [--drop]
  *              the table is the model after the given phases (default all): lookups of every
  *              key, prefix lookups of every group, the changelog, limit scans, the row count
@@ -71,6 +75,8 @@ public final class PkInterop {
     private boolean drop;
     private List<String> phases = Arrays.asList(PkModel.PHASES);
     private long timeoutMs = 600_000;
+    private String failoverCmd;
+    private long failoverMs = 5000;
     private final long t0 = System.nanoTime();
     private final Map<String, Object> out = new LinkedHashMap<>();
     private final Map<String, Double> seconds = new LinkedHashMap<>();
@@ -130,6 +136,8 @@ public final class PkInterop {
                 case "--buckets": buckets = Integer.parseInt(v); break;
                 case "--phases": phases = PkModel.parsePhases(v); break;
                 case "--timeout": timeoutMs = (long) (Double.parseDouble(v) * 1000); break;
+                case "--failover-cmd": failoverCmd = v; break;
+                case "--failover-ms": failoverMs = Long.parseLong(v); break;
                 default: throw new IllegalArgumentException("unknown option " + k);
             }
         }
@@ -209,12 +217,21 @@ public final class PkInterop {
                 List<String> all = Arrays.asList(PkModel.PHASES);
                 int lastWritten = all.indexOf(phases.get(phases.size() - 1));
                 Map<String, Long> written = new LinkedHashMap<>();
+                Failover failover = failoverCmd == null ? null : new Failover(failoverCmd, failoverMs);
+                long tFault = 0;
                 for (int i = 0; i <= lastWritten; i++) {
                     String phase = PkModel.PHASES[i];
                     List<PkModel.Step> steps = PkModel.steps(phase, rows);
                     if (phases.contains(phase)) {
+                        Failover during = null;
+                        if (failover != null && !failover.started() && !written.isEmpty()) {
+                            // The phases before are acknowledged; this one runs through the fault.
+                            tFault = System.nanoTime();
+                            failover.start();
+                            during = failover;
+                        }
                         t = System.nanoTime();
-                        writePhase(table, layout, steps);
+                        writePhase(table, layout, steps, during);
                         seconds.put("write_" + phase, elapsed(t));
                         written.put(phase, (long) steps.size());
                     }
@@ -223,19 +240,30 @@ public final class PkInterop {
                     }
                 }
                 out.put("writes", written);
+                if (failover != null) {
+                    check(failover.started(), "--failover-cmd needs at least two phases to write");
+                    failover.finish(Math.max(1, (t0 + timeoutMs * 1_000_000L - System.nanoTime()) / 1_000_000));
+                    out.put("failover", failover.report(elapsed(tFault)));
+                }
                 out.put("live_keys", model.state.size());
                 out.put("changes_expected", model.changeCount);
             }
         }
     }
 
-    private void writePhase(Table table, PkRows.Layout layout, List<PkModel.Step> steps) {
+    private void writePhase(Table table, PkRows.Layout layout, List<PkModel.Step> steps, Failover pacer)
+            throws InterruptedException {
         UpsertWriter full = table.newUpsert().createWriter();
         UpsertWriter partial = table.newUpsert().partialUpdate(layout.partialTargets()).createWriter();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong acked = new AtomicLong();
         int[] gens = new int[layout.valueCols.length];
+        long index = 0;
         for (PkModel.Step s : steps) {
+            if (pacer != null && index % 50 == 0) {
+                pacer.pace(index, steps.size());
+            }
+            index++;
             CompletableFuture<?> f;
             switch (s.op) {
                 case UPSERT:

@@ -40,7 +40,10 @@ import java.util.stream.IntStream;
  *              create db + all-types log table, append N rows, full scan + compare,
  *              2-column projection scan + compare, list offsets, drop table + db
  *   write      --db D --table T [--rows N] [--start K] [--seed S] [--buckets B]
- *              append rows K..K+N-1 (creates db and table when missing)
+ *              [--failover-at M --failover-cmd CMD [--failover-ms D]]
+ *              append rows K..K+N-1 (creates db and table when missing); with --failover-cmd,
+ *              once rows K..K+M-1 are acknowledged CMD runs (sh -c, e.g. killing a leader) and
+ *              the remaining rows are appended over D ms (default 5000); all must be acknowledged
  *   verify     --db D --table T [--rows N] [--start K] [--seed S] [--drop]
  *              the table holds exactly rows K..K+N-1, every value equal; --drop drops table + db after
  * common: --timeout S (whole scenario, default 600)
@@ -59,6 +62,9 @@ public final class StromInterop {
     private int buckets = 3;
     private boolean drop;
     private long timeoutMs = 600_000;
+    private long failoverAt = -1;
+    private String failoverCmd;
+    private long failoverMs = 5000;
     /** The table's columns as indexes into Rows.NAMES (all of them for tables made here). */
     private int[] cols = Rows.allColumns();
     private final long t0 = System.nanoTime();
@@ -120,8 +126,15 @@ public final class StromInterop {
                 case "--table": tableName = v; break;
                 case "--buckets": buckets = Integer.parseInt(v); break;
                 case "--timeout": timeoutMs = (long) (Double.parseDouble(v) * 1000); break;
+                case "--failover-at": failoverAt = Long.parseLong(v); break;
+                case "--failover-cmd": failoverCmd = v; break;
+                case "--failover-ms": failoverMs = Long.parseLong(v); break;
                 default: throw new IllegalArgumentException("unknown option " + k);
             }
+        }
+        if ((failoverCmd != null) != (failoverAt >= 0) || (failoverCmd != null && !scenario.equals("write"))
+                || failoverAt > rows) {
+            throw new IllegalArgumentException("--failover-at M (at most --rows) and --failover-cmd go together, with write");
         }
         if ((scenario.equals("write") || scenario.equals("verify")) && (db == null || tableName == null)) {
             throw new IllegalArgumentException(scenario + " needs --db and --table");
@@ -281,11 +294,26 @@ public final class StromInterop {
                 .build();
     }
 
-    private void append(Table table) {
+    private void append(Table table) throws Exception {
         AppendWriter writer = table.newAppend().createWriter();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong acked = new AtomicLong();
+        Failover failover = failoverCmd == null ? null : new Failover(failoverCmd, failoverMs);
+        long faultAt = start + failoverAt;
+        long tFault = 0;
         for (long id = start; id < start + rows; id++) {
+            if (failover != null && id == faultAt) {
+                // Everything before the fault is acknowledged; then the fault, and the rest is
+                // written while the cluster recovers from it.
+                writer.flush();
+                check(failure.get() == null && acked.get() == id - start,
+                        "before the fault: acknowledged " + acked.get() + " of " + (id - start) + " appends");
+                tFault = System.nanoTime();
+                failover.start();
+            }
+            if (failover != null && failover.started() && (id - faultAt) % 100 == 0) {
+                failover.pace(id - faultAt, start + rows - faultAt);
+            }
             writer.append(Rows.row(seed, id, cols)).whenComplete((r, e) -> {
                 if (e != null) {
                     failure.compareAndSet(null, e);
@@ -297,7 +325,15 @@ public final class StromInterop {
                 break;
             }
         }
+        if (failover != null && !failover.started()) {
+            tFault = System.nanoTime();
+            failover.start();  // --failover-at = --rows: the fault after the last write
+        }
         writer.flush();
+        if (failover != null) {
+            failover.finish(Math.max(1, (deadline() - System.nanoTime()) / 1_000_000));
+            out.put("failover", failover.report(elapsed(tFault)));
+        }
         if (failure.get() != null) {
             throw new IllegalStateException("append failed: " + failure.get(), failure.get());
         }
