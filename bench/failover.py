@@ -235,12 +235,13 @@ def main(argv: List[str]) -> int:
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-log", action="store_true")
     p.add_argument("--skip-pk", action="store_true")
+    p.add_argument("--log-level", default="warn", help="log level of every server (logs in --dir)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     a = p.parse_args(argv)
 
     work = a.dir or tempfile.mkdtemp(prefix="strom-failover.")
     report: dict = {"session_timeout": a.session_timeout, "runs": a.runs}
-    with Cluster(a.server, a.strom, work, session_timeout=a.session_timeout, log_level="warn") as cluster:
+    with Cluster(a.server, a.strom, work, session_timeout=a.session_timeout, log_level=a.log_level) as cluster:
         cluster.start()
         print(f"cluster: coordinator {cluster.bootstrap}, dir {work}", file=sys.stderr, flush=True)
         if not a.skip_throughput:
