@@ -288,7 +288,55 @@ int RunCli(int argc, char** argv) {
       action = [=](CommandContext& ctx) { return Offsets(ctx, *name); };
     });
     auto* cluster = app.add_subcommand("cluster", "The coordinator and tablet servers");
-    cluster->callback([&action] { action = [](CommandContext& ctx) { return ClusterInfo(ctx); }; });
+    auto* rebalance = cluster->add_subcommand(
+        "rebalance",
+        "Even out replicas and leaders over the live tablet servers (after servers were added "
+        "or removed) and report the moves; --status shows, --cancel stops the current one");
+    auto options = std::make_shared<RebalanceOptions>();
+    auto status = std::make_shared<bool>(false);
+    auto cancel = std::make_shared<bool>(false);
+    auto timeout = std::make_shared<int64_t>(3600);
+    rebalance->add_flag("--status", *status, "Show the current (or last) rebalance");
+    rebalance->add_flag("--cancel", *cancel,
+                        "Stop the rebalance in progress (moves not done yet are dropped)");
+    rebalance->add_option("--goal", options->goals,
+                          "replica, leader or rack, in priority order; repeatable (default: all)")
+        ->check(CLI::IsMember({"replica", "leader", "rack"}));
+    rebalance->add_flag("--wait,-w", options->wait, "Follow the rebalance until it ends");
+    rebalance->add_option("--timeout", *timeout, "Seconds --wait follows it at most")
+        ->capture_default_str();
+    rebalance->callback([&action, options, status, cancel, timeout] {
+      if (*status && *cancel) throw CLI::ValidationError("--status and --cancel exclude each other");
+      if ((*status || *cancel) && !options->goals.empty()) {
+        throw CLI::ValidationError("--goal only applies when starting a rebalance");
+      }
+      options->action = *status   ? RebalanceOptions::Action::kStatus
+                        : *cancel ? RebalanceOptions::Action::kCancel
+                                  : RebalanceOptions::Action::kStart;
+      options->timeout = std::chrono::seconds(*timeout);
+      action = [=](CommandContext& ctx) { return ClusterRebalance(ctx, *options); };
+    });
+    auto* tag = cluster->add_subcommand(
+        "tag", "Tag tablet servers to take them out with the next rebalance (decommission), or "
+               "remove the tag");
+    tag->require_subcommand(1);
+    for (bool add : {true, false}) {
+      auto* cmd = tag->add_subcommand(add ? "add" : "remove",
+                                      add ? "Tag tablet servers" : "Remove the tag");
+      auto servers = std::make_shared<std::vector<int32_t>>();
+      auto tag_name = std::make_shared<std::string>("permanent-offline");
+      cmd->add_option("server-ids", *servers, "Tablet server ids")->required();
+      cmd->add_option("--tag", *tag_name, "The tag")
+          ->check(CLI::IsMember({"permanent-offline", "temporary-offline"}))
+          ->capture_default_str();
+      cmd->callback([&action, add, servers, tag_name] {
+        action = [=](CommandContext& ctx) { return ClusterTag(ctx, add, *servers, *tag_name); };
+      });
+    }
+    cluster->callback([&action, cluster] {
+      if (cluster->got_subcommand("rebalance") || cluster->got_subcommand("tag")) return;
+      action = [](CommandContext& ctx) { return ClusterInfo(ctx); };
+    });
   }
 
   AddKvCommands(app, action);

@@ -111,6 +111,19 @@ struct PerfOptions {
   bool keep = false;
 };
 
+/// `strom cluster rebalance`: what to do and how to report it.
+struct RebalanceOptions {
+  enum class Action { kStart, kStatus, kCancel };
+  Action action = Action::kStart;
+  /// "replica", "leader", "rack" (Fluss's goals, in priority order); empty: all.
+  std::vector<std::string> goals;
+  /// Follow the rebalance until it ends.
+  bool wait = false;
+  /// Bound on --wait.
+  std::chrono::seconds timeout{3600};
+  std::chrono::milliseconds poll_interval{500};
+};
+
 Status DbCreate(CommandContext& ctx, const std::string& name,
                 const std::optional<std::string>& comment, bool if_not_exists);
 Status DbDrop(CommandContext& ctx, const std::string& name, bool if_exists, bool cascade);
@@ -126,6 +139,13 @@ Status Produce(CommandContext& ctx, const ProduceOptions& options);
 Status Scan(CommandContext& ctx, const ScanOptions& options);
 Status Offsets(CommandContext& ctx, const std::string& table);
 Status ClusterInfo(CommandContext& ctx);
+/// Starts a rebalance (or shows / cancels the current one) and reports its progress per
+/// bucket; with `wait`, follows it until it ends. An ended rebalance that did not complete
+/// (FAILED, CANCELED) is a kRebalanceFailure error after the report.
+Status ClusterRebalance(CommandContext& ctx, const RebalanceOptions& options);
+/// `cluster tag add|remove`: Fluss's server tags ("permanent-offline", "temporary-offline").
+Status ClusterTag(CommandContext& ctx, bool add, const std::vector<int32_t>& servers,
+                  const std::string& tag);
 /// Appends rows of `options.schema` to a fresh table in `strom_perf`: at full speed through
 /// `writers` AppendWriters (each on its own or a shared Connection, each fed by `threads`
 /// threads; MB/s, rows/s), or through one AppendWriter at `rate` rows/s

@@ -30,6 +30,7 @@ ExitCode ExitCodeFor(const Status& status) {
     case ErrorCode::kKvSnapshotNotExist:
     case ErrorCode::kLakeSnapshotNotExist:
     case ErrorCode::kServerNotExist:
+    case ErrorCode::kNoRebalanceInProgress:
       return ExitCode::kNotFound;
     case ErrorCode::kDatabaseAlreadyExist:
     case ErrorCode::kTableAlreadyExist:

@@ -144,6 +144,74 @@ Task<Result<std::vector<BucketLocation>>> GetBucketLocationsTask(ClientContext* 
   co_return MakeError(ErrorCode::kTableNotExist, "table {} does not exist", path.ToString());
 }
 
+Task<Result<std::string>> RebalanceTask(ClientContext* ctx, std::vector<RebalanceGoal> goals) {
+  proto::RebalanceRequest request;
+  for (RebalanceGoal goal : goals) request.add_goals(static_cast<int32_t>(goal));
+  auto response = co_await ctx->CallCoordinator<ApiKey::kRebalance>(std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  co_return response->rebalance_id();
+}
+
+Task<Result<std::optional<RebalanceProgress>>> ListRebalanceProgressTask(
+    ClientContext* ctx, std::optional<std::string> rebalance_id) {
+  proto::ListRebalanceProgressRequest request;
+  if (rebalance_id) request.set_rebalance_id(*rebalance_id);
+  auto response = co_await ctx->CallCoordinator<ApiKey::kListRebalanceProgress>(std::move(request));
+  if (!response.ok()) co_return std::move(response).status();
+  if (!response->has_rebalance_id()) co_return std::optional<RebalanceProgress>();
+  RebalanceProgress progress;
+  progress.rebalance_id = response->rebalance_id();
+  progress.status = static_cast<RebalanceStatus>(response->rebalance_status());
+  for (const proto::PbRebalanceProgressForTable& table : response->table_progress()) {
+    for (const proto::PbRebalanceProgressForBucket& b : table.buckets_progress()) {
+      const proto::PbRebalancePlanForBucket& plan = b.rebalance_plan();
+      RebalanceBucketProgress out;
+      out.bucket = TableBucket(TableId(table.table_id()), BucketId(plan.bucket_id()),
+                               plan.has_partition_id()
+                                   ? std::optional<PartitionId>(PartitionId(plan.partition_id()))
+                                   : std::nullopt);
+      if (plan.has_original_leader() && plan.original_leader() >= 0) {
+        out.original_leader = ServerId(plan.original_leader());
+      }
+      if (plan.has_new_leader() && plan.new_leader() >= 0) {
+        out.new_leader = ServerId(plan.new_leader());
+      }
+      for (int32_t id : plan.original_replicas()) out.original_replicas.emplace_back(id);
+      for (int32_t id : plan.new_replicas()) out.new_replicas.emplace_back(id);
+      out.status = static_cast<RebalanceStatus>(b.rebalance_status());
+      progress.buckets.push_back(std::move(out));
+    }
+  }
+  std::sort(progress.buckets.begin(), progress.buckets.end(),
+            [](const RebalanceBucketProgress& a, const RebalanceBucketProgress& b) {
+              return a.bucket < b.bucket;
+            });
+  co_return std::optional<RebalanceProgress>(std::move(progress));
+}
+
+Task<Status> CancelRebalanceTask(ClientContext* ctx, std::optional<std::string> rebalance_id) {
+  proto::CancelRebalanceRequest request;
+  if (rebalance_id) request.set_rebalance_id(*rebalance_id);
+  auto response = co_await ctx->CallCoordinator<ApiKey::kCancelRebalance>(std::move(request));
+  co_return response.ok() ? Status::OK() : response.status();
+}
+
+Task<Status> ServerTagTask(ClientContext* ctx, std::vector<ServerId> servers, ServerTag tag,
+                           bool add) {
+  if (add) {
+    proto::AddServerTagRequest request;
+    for (ServerId id : servers) request.add_server_ids(id.value());
+    request.set_server_tag(static_cast<int32_t>(tag));
+    auto response = co_await ctx->CallCoordinator<ApiKey::kAddServerTag>(std::move(request));
+    co_return response.ok() ? Status::OK() : response.status();
+  }
+  proto::RemoveServerTagRequest request;
+  for (ServerId id : servers) request.add_server_ids(id.value());
+  request.set_server_tag(static_cast<int32_t>(tag));
+  auto response = co_await ctx->CallCoordinator<ApiKey::kRemoveServerTag>(std::move(request));
+  co_return response.ok() ? Status::OK() : response.status();
+}
+
 Task<Result<std::chrono::microseconds>> PingTask(ClientContext* ctx, ServerNode node) {
   const auto start = std::chrono::steady_clock::now();
   proto::ApiVersionsRequest request;
@@ -255,6 +323,34 @@ Task<Result<std::map<BucketId, LogOffset>>> ListOffsetsTask(ClientContext* ctx, 
 
 }  // namespace client
 
+std::string RebalanceStatusName(RebalanceStatus status) {
+  switch (status) {
+    case RebalanceStatus::kNotStarted:
+      return "NOT_STARTED";
+    case RebalanceStatus::kRebalancing:
+      return "REBALANCING";
+    case RebalanceStatus::kFailed:
+      return "FAILED";
+    case RebalanceStatus::kCompleted:
+      return "COMPLETED";
+    case RebalanceStatus::kCanceled:
+      return "CANCELED";
+  }
+  return fmt::format("UNKNOWN({})", static_cast<int32_t>(status));
+}
+
+bool IsFinal(RebalanceStatus status) {
+  return status == RebalanceStatus::kCompleted || status == RebalanceStatus::kCanceled ||
+         status == RebalanceStatus::kFailed;
+}
+
+double RebalanceProgress::progress() const {
+  if (buckets.empty()) return 1.0;
+  size_t finished = 0;
+  for (const RebalanceBucketProgress& b : buckets) finished += IsFinal(b.status) ? 1 : 0;
+  return static_cast<double>(finished) / static_cast<double>(buckets.size());
+}
+
 Admin::Admin(std::shared_ptr<ClientContext> context) : context_(std::move(context)) {}
 Admin::~Admin() = default;
 
@@ -323,6 +419,27 @@ Result<std::vector<BucketLocation>> Admin::GetBucketLocations(const TablePath& p
 
 Result<std::chrono::microseconds> Admin::Ping(const ServerNode& node) {
   return context_->RunSync(PingTask(context_.get(), node));
+}
+
+Result<std::string> Admin::Rebalance(const std::vector<RebalanceGoal>& goals) {
+  return context_->RunSync(RebalanceTask(context_.get(), goals));
+}
+
+Result<std::optional<RebalanceProgress>> Admin::ListRebalanceProgress(
+    const std::optional<std::string>& rebalance_id) {
+  return context_->RunSync(ListRebalanceProgressTask(context_.get(), rebalance_id));
+}
+
+Status Admin::CancelRebalance(const std::optional<std::string>& rebalance_id) {
+  return context_->RunSync(CancelRebalanceTask(context_.get(), rebalance_id));
+}
+
+Status Admin::AddServerTag(const std::vector<ServerId>& servers, ServerTag tag) {
+  return context_->RunSync(ServerTagTask(context_.get(), servers, tag, true));
+}
+
+Status Admin::RemoveServerTag(const std::vector<ServerId>& servers, ServerTag tag) {
+  return context_->RunSync(ServerTagTask(context_.get(), servers, tag, false));
 }
 
 }  // namespace strom
