@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/buffer.hpp>
+#include <cstring>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -19,6 +20,8 @@ namespace {
 // Bytes asked from the socket per read. Large frames arrive in several reads; the decoder
 // only ever holds what was actually received, never the size a length prefix claims.
 constexpr size_t kReadChunk = 64 * 1024;
+// Length prefix + request header: where a request frame's payload starts.
+constexpr size_t kFrameHeaderEnd = proto::kFrameLengthSize + proto::kRequestHeaderSize;
 // Longest a closing connection waits for the peer to close its side after ours is shut
 // down, so unread input does not make the kernel reset the connection (and drop our last
 // responses) before the peer has read them.
@@ -146,6 +149,11 @@ Task<void> ServerConnection::ReadSide() {
       }
     }
     if (!broken.ok() || stop_reading_) break;
+    if (LargeFramePending()) {
+      // The rest of a large frame goes from the socket straight into its request's payload.
+      if (!co_await ReadLargeFrame()) break;
+      continue;
+    }
     if (!co_await ReadMore()) {
       if (decoder_.buffered() > 0 && !stop_reading_) {
         STROM_LOG_DEBUG("rpc", "connection {} from {} ended inside a frame ({} bytes unread)", id_,
@@ -197,10 +205,64 @@ Task<ByteBuffer> ServerConnection::RefuseBadFrame(Status error) {
   co_return last_frame;
 }
 
+bool ServerConnection::LargeFramePending() const {
+  // Worth it once the frame is bigger than a read chunk; the header must be in, so the
+  // request can be started from it.
+  return decoder_.bytes_wanted() > kReadChunk &&
+         decoder_.pending().size() >= kFrameHeaderEnd &&
+         decoder_.pending().size() < decoder_.bytes_wanted();
+}
+
+Task<bool> ServerConnection::ReadLargeFrame() {
+  const size_t frame_size = decoder_.bytes_wanted();
+  ByteView have = decoder_.pending();
+  ByteReader reader(have);
+  reader.Skip(proto::kFrameLengthSize);
+  proto::RequestHeader header;
+  header.api_key = reader.I16BE();
+  header.api_version = reader.I16BE();
+  header.request_id = reader.I32BE();
+  // Sized once; the bytes already received are the only ones copied.
+  ByteBuffer payload(frame_size - kFrameHeaderEnd, '\0');
+  have.remove_prefix(kFrameHeaderEnd);
+  std::memcpy(payload.data(), have.data(), have.size());
+  size_t filled = have.size();
+  // The decoder's buffered bytes all belong to this frame; start it afresh (which also
+  // gives back its buffer) for the frames after it.
+  decoder_ = proto::FrameDecoder(proto::FrameKind::kRequest, limits_.max_frame_size);
+  while (filled < payload.size()) {
+    if (stop_reading_) co_return false;
+    read_pending_ = true;
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(payload.data() + filled, payload.size() - filled),
+        asio::bind_cancellation_slot(read_cancel_.slot(), kAwaitTuple));
+    read_pending_ = false;
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+        STROM_LOG_DEBUG("rpc", "connection {} from {}: read failed: {}", id_, peer_address_,
+                        ec.message());
+      }
+      if (!stop_reading_) {
+        STROM_LOG_DEBUG("rpc", "connection {} from {} ended inside a frame ({} bytes unread)",
+                        id_, peer_address_, payload.size() - filled);
+      }
+      co_return false;
+    }
+    filled += n;
+    last_activity_ = SteadyClock::now();
+  }
+  StartRequest(header, std::move(payload));
+  co_return true;
+}
+
 Status ServerConnection::StartRequest(ByteView frame) {
   Result<proto::RequestFrame> decoded = proto::DecodeRequestFrame(frame);
   if (!decoded.ok()) return std::move(decoded).status();
-  const proto::RequestHeader& header = decoded->header;
+  StartRequest(decoded->header, ByteBuffer(decoded->payload));
+  return Status::OK();
+}
+
+void ServerConnection::StartRequest(const proto::RequestHeader& header, ByteBuffer payload) {
   RequestContext context;
   context.api_key = static_cast<proto::ApiKey>(header.api_key);
   context.api_version = header.api_version;
@@ -208,7 +270,6 @@ Status ServerConnection::StartRequest(ByteView frame) {
   context.peer_address = peer_address_;
   context.listener_name = limits_.listener_name;
   context.connection_id = id_;
-  ByteBuffer payload(decoded->payload);
   const size_t payload_bytes = payload.size();
   Charge(payload_bytes);
 
@@ -223,7 +284,6 @@ Status ServerConnection::StartRequest(ByteView frame) {
     --in_flight_;
     Uncharge(payload_bytes);
   }
-  return Status::OK();
 }
 
 Task<void> ServerConnection::HandleRequest(std::shared_ptr<ServerConnection> self, uint64_t seq,

@@ -70,9 +70,17 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   Task<bool> ReadMore();
   /// Reads and drops input until the peer closes (used while lingering on close).
   Task<void> DiscardUntilEof();
+  /// True when the decoder waits for the rest of a frame larger than a read chunk whose
+  /// header has arrived.
+  bool LargeFramePending() const;
+  /// Reads the rest of that frame from the socket straight into the payload buffer of its
+  /// request (no copy through the decoder, which keeps no multi-megabyte buffer either) and
+  /// starts the request. False on end of stream, a read error or StopReading.
+  Task<bool> ReadLargeFrame();
   /// Starts the request task for one whole frame. Fails only when the frame header cannot
   /// be decoded, which breaks the connection.
   Status StartRequest(ByteView frame);
+  void StartRequest(const proto::RequestHeader& header, ByteBuffer payload);
   static Task<void> HandleRequest(std::shared_ptr<ServerConnection> self, uint64_t seq,
                                   RequestContext context, ByteBuffer payload);
   /// True while the reader must not start another request: the in-flight bound is reached,
