@@ -63,7 +63,7 @@ Result<LogOffsetMetadata> LocalLog::ConvertToOffsetMetadata(LogOffset offset) {
 }
 
 Result<FetchDataInfo> LocalLog::Read(LogOffset offset, int64_t max_length, bool min_one_batch,
-                                     const LogOffsetMetadata& max_offset) {
+                                     const LogOffsetMetadata& max_offset, bool zero_copy) {
   LogSegment* segment = segments_.FloorSegment(offset);
   if (offset < log_start_offset_ || offset > next_offset_ || segment == nullptr) {
     return MakeError(ErrorCode::kLogOffsetOutOfRange,
@@ -71,10 +71,10 @@ Result<FetchDataInfo> LocalLog::Read(LogOffset offset, int64_t max_length, bool 
                      "{} up to {}",
                      offset, dir_, log_start_offset_, next_offset_);
   }
-  if (offset == max_offset.offset) return FetchDataInfo{max_offset, {}};
+  if (offset == max_offset.offset) return FetchDataInfo{max_offset, {}, std::nullopt};
   if (offset > max_offset.offset) {
     STROM_ASSIGN_OR_RETURN(LogOffsetMetadata metadata, ConvertToOffsetMetadata(offset));
-    return FetchDataInfo{metadata, {}};
+    return FetchDataInfo{metadata, {}, std::nullopt};
   }
   // A read covers one segment. When the floor segment has nothing at or after `offset`
   // (possible only after truncation left a gap), the next segment is tried.
@@ -83,10 +83,10 @@ Result<FetchDataInfo> LocalLog::Read(LogOffset offset, int64_t max_length, bool 
                                ? max_offset.position
                                : segment->size();
     STROM_ASSIGN_OR_RETURN(std::optional<FetchDataInfo> info,
-                           segment->Read(offset, max_length, max_position, min_one_batch));
+                           segment->Read(offset, max_length, max_position, min_one_batch, zero_copy));
     if (info) return std::move(*info);
   }
-  return FetchDataInfo{log_end_offset_metadata(), {}};
+  return FetchDataInfo{log_end_offset_metadata(), {}, std::nullopt};
 }
 
 Result<std::optional<LogOffset>> LocalLog::LookupOffsetForTimestamp(TimestampMs timestamp) {

@@ -53,7 +53,7 @@ class LocalLog {
 
   /// Reads from `offset` (see LogTablet::Read), stopping at `max_offset`.
   Result<FetchDataInfo> Read(LogOffset offset, int64_t max_length, bool min_one_batch,
-                             const LogOffsetMetadata& max_offset);
+                             const LogOffsetMetadata& max_offset, bool zero_copy = false);
   /// The position of `offset`: the batch holding it (kLogOffsetOutOfRange outside the log).
   Result<LogOffsetMetadata> ConvertToOffsetMetadata(LogOffset offset);
   /// The first offset whose batch has commit timestamp >= `timestamp`; nullopt when every

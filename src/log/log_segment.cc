@@ -173,7 +173,8 @@ Status LogSegment::ScanBatches(LogOffset from, LogOffset to,
 }
 
 Result<std::optional<FetchDataInfo>> LogSegment::Read(LogOffset start_offset, int64_t max_size,
-                                                      int64_t max_position, bool min_one_batch) {
+                                                      int64_t max_position, bool min_one_batch,
+                                                      bool zero_copy) {
   STROM_ASSIGN_OR_RETURN(std::optional<BatchPosition> start, TranslateOffset(start_offset));
   if (!start) return std::optional<FetchDataInfo>();
   FetchDataInfo info;
@@ -185,6 +186,16 @@ Result<std::optional<FetchDataInfo>> LogSegment::Read(LogOffset start_offset, in
   }
   int64_t fetch_size = std::min(max_position - start->position, adjusted_max_size);
   if (fetch_size <= 0) return std::optional<FetchDataInfo>(std::move(info));
+  if (zero_copy) {
+    if (shared_log_file_ == nullptr) {
+      STROM_ASSIGN_OR_RETURN(shared_log_file_, log_file_->ShareForSend());
+    }
+    if (shared_log_file_ != nullptr) {
+      info.slice = FileSlice{shared_log_file_, static_cast<uint64_t>(start->position),
+                             static_cast<size_t>(fetch_size)};
+      return std::optional<FetchDataInfo>(std::move(info));
+    }
+  }
   info.records.resize(static_cast<size_t>(fetch_size));
   STROM_RETURN_IF_ERROR(log_file_->ReadFully(static_cast<uint64_t>(start->position),
                                              info.records.size(), info.records.data()));
@@ -399,12 +410,14 @@ Status LogSegment::Flush() {
 Status LogSegment::Close() {
   if (offset_index_ != nullptr) STROM_RETURN_IF_ERROR(offset_index_->Close());
   if (time_index_ != nullptr) STROM_RETURN_IF_ERROR(time_index_->Close());
+  shared_log_file_.reset();  // zero-copy reads in flight keep their own reference
   if (log_file_ == nullptr) return Status::OK();
   if (config_.file_preallocate) STROM_RETURN_IF_ERROR(TruncateLogFile(size_));
   return log_file_->Close();
 }
 
 Status LogSegment::DeleteFiles() {
+  shared_log_file_.reset();
   if (offset_index_ != nullptr) {
     STROM_RETURN_IF_ERROR(offset_index_->DeleteIfExists());
     offset_index_.reset();

@@ -47,8 +47,9 @@ struct RollParams {
 /// being the active one. Thread: owned by LocalLog, used from the tablet's owner thread only.
 /// Durability: nothing is durable before Flush().
 ///
-/// Reads go through pread into owned buffers; the bytes of a batch are never decoded here
-/// except for header fields.
+/// Reads go through pread into owned buffers, or, for zero-copy reads, hand out a shared
+/// handle on the .log file with the position and size of the bytes; the bytes of a batch
+/// are never decoded here except for header fields.
 class LogSegment {
  public:
   /// Creates the files of a new segment (replacing left-over files of the same name).
@@ -94,9 +95,11 @@ class LogSegment {
 
   /// Reads from the batch containing the first offset >= `start_offset`: at most `max_size`
   /// bytes (or the whole first batch when `min_one_batch`), never past `max_position`.
-  /// nullopt when this segment has no batch at or after `start_offset`.
+  /// nullopt when this segment has no batch at or after `start_offset`. With `zero_copy` the
+  /// bytes are left in the file (FetchDataInfo::slice) when the file can be shared.
   Result<std::optional<FetchDataInfo>> Read(LogOffset start_offset, int64_t max_size,
-                                            int64_t max_position, bool min_one_batch);
+                                            int64_t max_position, bool min_one_batch,
+                                            bool zero_copy = false);
 
   /// The first batch with commit timestamp >= `timestamp` and base offset >=
   /// `starting_offset`: its (timestamp, base offset), or nullopt when none.
@@ -159,6 +162,8 @@ class LogSegment {
   std::string offset_index_path_;
   std::string time_index_path_;
   std::unique_ptr<File> log_file_;
+  // The .log file's handle for zero-copy reads, made on the first one.
+  std::shared_ptr<const SharedFileHandle> shared_log_file_;
   std::unique_ptr<OffsetIndex> offset_index_;
   std::unique_ptr<TimeIndex> time_index_;
   int64_t size_ = 0;

@@ -1,6 +1,7 @@
 #include "log/log_segment.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "log/fs/posix_file_system.h"
 #include "log/log_file_names.h"
@@ -246,6 +247,44 @@ TEST_F(LogSegmentTest, ShouldRollBySizeIndexAndAge) {
   EXPECT_FALSE(*segment_->ShouldRoll(params));
   params.now = TimestampMs(5001);
   EXPECT_TRUE(*segment_->ShouldRoll(params));
+}
+
+}  // namespace
+}  // namespace strom::log
+
+namespace strom::log {
+namespace {
+
+// pread through a zero-copy slice's own descriptor.
+ByteBuffer SliceBytes(const FileSlice& slice) {
+  ByteBuffer out(slice.size, '\0');
+  ssize_t n = ::pread(slice.file->fd(), out.data(), out.size(), static_cast<off_t>(slice.position));
+  EXPECT_EQ(n, static_cast<ssize_t>(slice.size));
+  return out;
+}
+
+TEST_F(LogSegmentTest, ZeroCopyReadHandsOutTheSameBytesAsASliceOfTheFile) {
+  AppendRange(0, 10);
+  auto copied = segment_->Read(LogOffset(3), 3 * kBatchSize, segment_->size(), true);
+  ASSERT_TRUE(copied.ok() && copied->has_value());
+  auto sliced = segment_->Read(LogOffset(3), 3 * kBatchSize, segment_->size(), true,
+                               /*zero_copy=*/true);
+  ASSERT_TRUE(sliced.ok() && sliced->has_value());
+  const FetchDataInfo& info = **sliced;
+  ASSERT_TRUE(info.slice.has_value());
+  EXPECT_TRUE(info.records.empty());
+  EXPECT_EQ(info.size(), (*copied)->records.size());
+  EXPECT_EQ(info.slice->position, static_cast<uint64_t>(3 * kBatchSize));
+  EXPECT_EQ(info.fetch_offset_metadata, (*copied)->fetch_offset_metadata);
+  EXPECT_TRUE(SliceBytes(*info.slice) == (*copied)->records);
+  // Nothing to read: no slice either.
+  auto none = segment_->Read(LogOffset(10), 1000, segment_->size(), true, true);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  // The slice outlives the segment and its files.
+  ASSERT_TRUE(segment_->DeleteFiles().ok());
+  segment_.reset();
+  EXPECT_TRUE(SliceBytes(*info.slice) == (*copied)->records);
 }
 
 }  // namespace

@@ -284,7 +284,8 @@ Result<FetchDataInfo> LogTablet::Read(const ReadParams& params) {
   } else {
     STROM_ASSIGN_OR_RETURN(max_offset, AsLogStorage(HighWatermarkMetadata()));
   }
-  return AsLogStorage(local_log_->Read(offset, params.max_bytes, params.min_one_batch, max_offset));
+  return AsLogStorage(local_log_->Read(offset, params.max_bytes, params.min_one_batch, max_offset,
+                                       params.zero_copy));
 }
 
 Status LogTablet::UpdateHighWatermark(LogOffset high_watermark) {

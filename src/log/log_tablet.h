@@ -46,6 +46,9 @@ struct ReadParams {
   FetchIsolation isolation = FetchIsolation::kHighWatermark;
   /// Return the whole first batch even when it is larger than `max_bytes`.
   bool min_one_batch = true;
+  /// Leave the bytes in the segment file (FetchDataInfo::slice) when it can be shared, for
+  /// a caller that sends them on with sendfile.
+  bool zero_copy = false;
 };
 
 /// The append-only log of one bucket (Fluss's LogTablet): batches in segments on local

@@ -254,6 +254,20 @@ TEST_F(LogTabletTest, ReadBudgetAndMinOneBatch) {
   EXPECT_EQ(read->records.size(), 100u);  // a cut batch, as Fluss returns it
 }
 
+TEST_F(LogTabletTest, ZeroCopyReadFallsBackToBytesWhenTheFileCannotBeShared) {
+  Open();  // FaultInjectionFileSystem's files have no descriptor to share
+  AppendMany(5);
+  ASSERT_TRUE(tablet_->UpdateHighWatermark(tablet_->log_end_offset()).ok());
+  ReadParams params;
+  params.fetch_offset = LogOffset(0);
+  params.zero_copy = true;
+  auto read = tablet_->Read(params);
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE(read->slice.has_value());
+  EXPECT_EQ(ParseBatches(read->records).size(), 5u);
+  EXPECT_EQ(read->size(), read->records.size());
+}
+
 TEST_F(LogTabletTest, RollsBySizeTimeAndFullIndex) {
   config_.segment_file_size = 1 << 20;
   config_.segment_roll_time = std::chrono::milliseconds(60'000);

@@ -1,12 +1,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 
 #include "common/bytes.h"
 #include "common/ids.h"
 
 /// Small value types shared by the classes of the log component.
 namespace strom::log {
+
+class SharedFileHandle;
 
 /// An offset together with where it sits on disk: the base offset of its segment and the
 /// byte position in that segment's .log file of the batch holding it (Fluss's
@@ -19,11 +23,26 @@ struct LogOffsetMetadata {
   friend bool operator==(const LogOffsetMetadata&, const LogOffsetMetadata&) = default;
 };
 
+/// Stored bytes left in their segment file: `size` bytes at `position`, for a zero-copy
+/// send (ReadParams::zero_copy). `file` keeps the descriptor open; the bytes are those of
+/// the read as long as the log is not truncated below position + size meanwhile.
+struct FileSlice {
+  std::shared_ptr<const SharedFileHandle> file;
+  uint64_t position = 0;
+  size_t size = 0;
+};
+
 /// The result of a read: the raw bytes of whole batches (possibly ending in a truncated
-/// batch), starting with the batch that contains the requested offset.
+/// batch), starting with the batch that contains the requested offset. They are in
+/// `records`, or, for a zero-copy read that the file supports, in `slice` (then `records`
+/// is empty).
 struct FetchDataInfo {
   LogOffsetMetadata fetch_offset_metadata;
   ByteBuffer records;
+  std::optional<FileSlice> slice;
+
+  /// Bytes read, wherever they are.
+  size_t size() const { return slice ? slice->size : records.size(); }
 };
 
 /// How far a read may go.

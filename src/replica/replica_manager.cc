@@ -548,7 +548,7 @@ bool ReplicaManager::MaybeIncrementLeaderHighWatermark(Replica* replica) {
 
 Result<BucketRead> ReplicaManager::Read(const TableBucket& bucket, LogOffset fetch_offset,
                                         int64_t max_bytes, bool min_one_batch,
-                                        ServerId follower_id) {
+                                        ServerId follower_id, bool zero_copy) {
   Replica* replica = Find(bucket);
   if (replica == nullptr) return UnknownBucket(bucket);
   if (!replica->is_leader()) return NotLeader(bucket, options_.server_id);
@@ -569,11 +569,12 @@ Result<BucketRead> ReplicaManager::Read(const TableBucket& bucket, LogOffset fet
       from_follower ? log::FetchIsolation::kLogEnd : log::FetchIsolation::kHighWatermark;
   params.min_one_batch = min_one_batch;
   STROM_ASSIGN_OR_RETURN(log::FetchDataInfo data, replica->log->Read(params));
-  BucketRead read{std::move(data.records), replica->log->high_watermark(),
+  BucketRead read{std::move(data.records), std::move(data.slice), replica->log->high_watermark(),
                   replica->log->log_start_offset()};
   if (from_follower) {
     const LogOffset resolved =
         fetch_offset.value() < 0 ? replica->log->log_start_offset() : fetch_offset;
+  params.zero_copy = zero_copy;
     const LogOffset previous = follower->second.log_end_offset;
     follower->second.UpdateFetchState(resolved, NowMs(), replica->log->log_end_offset());
     MaybeExpandIsr(replica, follower_id);

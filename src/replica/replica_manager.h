@@ -99,6 +99,8 @@ struct Replica {
 /// What a read of one bucket produced.
 struct BucketRead {
   ByteBuffer records;
+  /// Set instead of `records` by a zero-copy read: the bytes left in their segment file.
+  std::optional<log::FileSlice> slice;
   LogOffset high_watermark;
   LogOffset log_start_offset;
 };
@@ -192,10 +194,11 @@ class ReplicaManager {
   /// Reads from the bucket's log: a client (`follower_id` < 0) up to the high watermark, a
   /// follower up to the log end. Only the leader serves reads (NOT_LEADER_OR_FOLLOWER). A
   /// follower's fetch offset is its log end offset: the leader records it, which may add the
-  /// follower to the ISR (AdjustIsr) and move the high watermark.
+  /// follower to the ISR (AdjustIsr) and move the high watermark. With `zero_copy` the bytes
+  /// may be left in their segment file (BucketRead::slice), for a sender that uses sendfile.
   Result<BucketRead> Read(const metadata::TableBucket& bucket, LogOffset fetch_offset,
                           int64_t max_bytes, bool min_one_batch,
-                          ServerId follower_id = ServerId(-1));
+                          ServerId follower_id = ServerId(-1), bool zero_copy = false);
 
   /// ListOffsets for one bucket (leader only): kLatest is the log end for a follower.
   Result<LogOffset> ListOffset(const metadata::TableBucket& bucket, log::OffsetSpec spec,

@@ -13,23 +13,34 @@ void LogUnencodableResponse(const RequestContext& context, const Status& status)
 }
 }  // namespace detail
 
-void Dispatcher::RegisterRaw(proto::ApiKey key, int16_t min_version, int16_t max_version,
-                             RawHandler handler) {
+void Dispatcher::Add(proto::ApiKey key, int16_t min_version, int16_t max_version, Entry entry) {
   int16_t id = static_cast<int16_t>(key);
-  STROM_CHECK(handler != nullptr, "null handler for api {}", id);
   STROM_CHECK(min_version >= 0 && min_version <= max_version, "bad version range {}..{} for api {}",
               min_version, max_version, id);
-  bool inserted = entries_
-                      .emplace(id, Entry{min_version, max_version,
-                                         std::make_shared<const RawHandler>(std::move(handler))})
-                      .second;
+  entry.min_version = min_version;
+  entry.max_version = max_version;
+  bool inserted = entries_.emplace(id, std::move(entry)).second;
   STROM_CHECK(inserted, "a handler for api {} ({}) is already registered", id,
               proto::ApiKeyName(key));
+}
+
+void Dispatcher::RegisterRaw(proto::ApiKey key, int16_t min_version, int16_t max_version,
+                             RawHandler handler) {
+  STROM_CHECK(handler != nullptr, "null handler for api {}", static_cast<int16_t>(key));
+  Add(key, min_version, max_version,
+      Entry{0, 0, std::make_shared<const RawHandler>(std::move(handler)), nullptr});
 }
 
 void Dispatcher::RegisterRaw(proto::ApiKey key, RawHandler handler) {
   const proto::ApiInfo& info = proto::GetApiInfo(key);
   RegisterRaw(key, info.min_version, info.max_version, std::move(handler));
+}
+
+void Dispatcher::RegisterBody(proto::ApiKey key, BodyHandler handler) {
+  STROM_CHECK(handler != nullptr, "null handler for api {}", static_cast<int16_t>(key));
+  const proto::ApiInfo& info = proto::GetApiInfo(key);
+  Add(key, info.min_version, info.max_version,
+      Entry{0, 0, nullptr, std::make_shared<const BodyHandler>(std::move(handler))});
 }
 
 bool Dispatcher::Contains(proto::ApiKey key) const {
@@ -45,7 +56,8 @@ std::vector<ApiVersionRange> Dispatcher::SupportedApis() const {
   return out;
 }
 
-Task<Result<ByteBuffer>> Dispatcher::Dispatch(RequestContext context, ByteBuffer payload) const {
+Task<Result<ResponseBody>> Dispatcher::Dispatch(RequestContext context,
+                                                ByteBuffer payload) const {
   int16_t id = static_cast<int16_t>(context.api_key);
   auto it = entries_.find(id);
   if (it == entries_.end()) {
@@ -64,8 +76,14 @@ Task<Result<ByteBuffer>> Dispatcher::Dispatch(RequestContext context, ByteBuffer
                         entry.max_version);
   }
   // Keep the handler object alive for the whole call, whatever happens to the dispatcher.
+  if (entry.body_handler != nullptr) {
+    std::shared_ptr<const BodyHandler> handler = entry.body_handler;
+    co_return co_await (*handler)(std::move(context), std::move(payload));
+  }
   std::shared_ptr<const RawHandler> handler = entry.handler;
-  co_return co_await (*handler)(std::move(context), std::move(payload));
+  Result<ByteBuffer> bytes = co_await (*handler)(std::move(context), std::move(payload));
+  if (!bytes.ok()) co_return std::move(bytes).status();
+  co_return ResponseBody(std::move(bytes).value());
 }
 
 }  // namespace strom::rpc

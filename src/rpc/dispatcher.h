@@ -15,12 +15,17 @@
 #include "proto/messages.h"
 #include "rpc/api_traits.h"
 #include "rpc/request_context.h"
+#include "rpc/response_body.h"
 
 namespace strom::rpc {
 
 /// A handler on raw payload bytes: the protobuf request in, the protobuf response out. A
 /// failed Result becomes an ERROR_RESPONSE frame with its code and message.
 using RawHandler = std::function<Task<Result<ByteBuffer>>(RequestContext, ByteBuffer)>;
+
+/// A raw handler whose response is a ResponseBody: bytes and file regions sent without being
+/// copied into one buffer (FetchLog's stored records).
+using BodyHandler = std::function<Task<Result<ResponseBody>>(RequestContext, ByteBuffer)>;
 
 /// A handler on parsed messages (see Dispatcher::Register).
 template <typename Request, typename Response>
@@ -81,6 +86,8 @@ class Dispatcher {
   void RegisterRaw(proto::ApiKey key, int16_t min_version, int16_t max_version, RawHandler handler);
   /// Same, with the version range of the api table (proto/api_keys.h).
   void RegisterRaw(proto::ApiKey key, RawHandler handler);
+  /// Registers a raw handler answering a ResponseBody, with the api table's version range.
+  void RegisterBody(proto::ApiKey key, BodyHandler handler);
 
   /// Registers a handler on parsed messages. The request payload is parsed into `Request`
   /// (bad bytes or a missing required field -> CORRUPT_MESSAGE without calling the
@@ -120,14 +127,16 @@ class Dispatcher {
   /// outside the handler's range, fails with UNSUPPORTED_VERSION (answered, never dropped).
   /// Exceptions thrown by the handler propagate to the caller (the server turns them into
   /// UNKNOWN_SERVER_ERROR).
-  Task<Result<ByteBuffer>> Dispatch(RequestContext context, ByteBuffer payload) const;
+  Task<Result<ResponseBody>> Dispatch(RequestContext context, ByteBuffer payload) const;
 
  private:
   struct Entry {
     int16_t min_version;
     int16_t max_version;
-    std::shared_ptr<const RawHandler> handler;
+    std::shared_ptr<const RawHandler> handler;  // one of the two is set
+    std::shared_ptr<const BodyHandler> body_handler;
   };
+  void Add(proto::ApiKey key, int16_t min_version, int16_t max_version, Entry entry);
   std::map<int16_t, Entry> entries_;
 };
 

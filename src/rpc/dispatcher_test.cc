@@ -56,7 +56,11 @@ class RpcDispatcherTest : public ::testing::Test {
   }
 
   Result<ByteBuffer> Dispatch(ApiKey key, int16_t version, ByteBuffer payload) {
-    return RunTask(io_, dispatcher_.Dispatch(ContextFor(key, version), std::move(payload)));
+    Result<ResponseBody> body =
+        RunTask(io_, dispatcher_.Dispatch(ContextFor(key, version), std::move(payload)));
+    if (!body.ok()) return std::move(body).status();
+    EXPECT_FALSE(body->has_file_regions());
+    return body->ToBytes();
   }
 
   asio::io_context io_;

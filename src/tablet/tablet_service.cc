@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "log/fs/file_system.h"
+#include "proto/fetch_log_view.h"
 #include "record/arrow/arrow_projection.h"
 #include "record/arrow/compression.h"
 #include "record/log_record_batch.h"
@@ -62,8 +64,9 @@ void TabletService::Register(rpc::Dispatcher& d) {
   using proto::ApiKey;
   d.Handle<ApiKey::kProduceLog>(
       [this](rpc::RequestContext, proto::ProduceLogRequest r) { return ProduceLog(std::move(r)); });
-  d.Handle<ApiKey::kFetchLog>(
-      [this](rpc::RequestContext, proto::FetchLogRequest r) { return FetchLog(std::move(r)); });
+  d.RegisterBody(ApiKey::kFetchLog, [this](rpc::RequestContext context, ByteBuffer payload) {
+    return FetchLogBody(std::move(context), std::move(payload));
+  });
   d.Handle<ApiKey::kListOffsets>([this](rpc::RequestContext, proto::ListOffsetsRequest r) {
     return ListOffsets(std::move(r));
   });
@@ -190,7 +193,7 @@ Result<ByteBuffer> TabletService::ProjectWithinBudget(const TableBucket& bucket,
 }
 
 int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchLogResponse* resp,
-                                bool* critical_error) {
+                                bool* critical_error, std::vector<SlicedRecords>* slices) {
   int64_t remaining = req.max_bytes() > 0 ? req.max_bytes() : 0;
   int64_t total = 0;
   bool min_one_batch = true;
@@ -243,10 +246,25 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
         continue;
       }
       int64_t budget = std::min<int64_t>(remaining, std::max(0, bucket_req.max_fetch_bytes()));
+      // Records that go out as stored may stay in their file (sendfile); projected ones are
+      // rewritten, so they are read.
+      const bool zero_copy = slices != nullptr && !projection;
       auto read = replicas_.Read(bucket, LogOffset(bucket_req.fetch_offset()), budget,
-                                 min_one_batch, ServerId(req.follower_server_id()));
+                                 min_one_batch, ServerId(req.follower_server_id()), zero_copy);
       if (!read.ok()) {
         fail(read.status());
+        continue;
+      }
+      if (read->slice) {
+        const int64_t size = static_cast<int64_t>(read->slice->size);
+        if (size > 0) min_one_batch = false;
+        remaining = std::max<int64_t>(0, remaining - size);
+        total += size;
+        out->set_high_watermark(read->high_watermark.value());
+        out->set_log_start_offset(read->log_start_offset.value());
+        slices->push_back(SlicedRecords{static_cast<size_t>(resp->tables_resp_size() - 1),
+                                        static_cast<size_t>(table_resp->buckets_resp_size() - 1),
+                                        std::move(*read->slice)});
         continue;
       }
       ByteBuffer records = std::move(read->records);
@@ -271,7 +289,54 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
   return total;
 }
 
+Task<Result<rpc::ResponseBody>> TabletService::FetchLogBody(rpc::RequestContext context,
+                                                            ByteBuffer payload) {
+  proto::FetchLogRequest req;
+  Status parsed = proto::ParseMessage(payload, &req);
+  if (!parsed.ok()) co_return parsed;
+  ByteBuffer().swap(payload);  // the request owns copies of its fields now
+  FetchResult result = co_await Fetch(req, /*zero_copy=*/true);
+  Status encoded;
+  rpc::ResponseBody body;
+  if (result.slices.empty()) {
+    ByteBuffer bytes;
+    encoded = proto::AppendMessage(result.resp, &bytes);
+    body = rpc::ResponseBody(std::move(bytes));
+  } else {
+    std::vector<proto::ExternalRecords> external;
+    external.reserve(result.slices.size());
+    for (const SlicedRecords& s : result.slices) {
+      external.push_back({s.table_index, s.bucket_index, s.slice.size});
+    }
+    auto runs = proto::EncodeFetchLogResponseAround(result.resp, external);
+    if (runs.ok()) {
+      for (size_t i = 0; i < result.slices.size(); ++i) {
+        body.Append(std::move((*runs)[i]));
+        log::FileSlice& slice = result.slices[i].slice;
+        const int fd = slice.file->fd();
+        body.Append(rpc::FileRegion{std::move(slice.file), fd, slice.position, slice.size});
+      }
+      body.Append(std::move(runs->back()));
+    } else {
+      encoded = runs.status();
+    }
+  }
+  if (!encoded.ok()) {
+    STROM_LOG_ERROR("tablet", "FetchLog request {} from {}: cannot encode the response: {}",
+                    context.request_id, context.peer_address, encoded.ToString());
+    co_return Status(ErrorCode::kUnknownServerError,
+                     "internal error: the server built an invalid response: " + encoded.message());
+  }
+  co_return body;
+}
+
 Task<Result<proto::FetchLogResponse>> TabletService::FetchLog(proto::FetchLogRequest req) {
+  FetchResult result = co_await Fetch(req, /*zero_copy=*/false);
+  co_return std::move(result.resp);
+}
+
+Task<TabletService::FetchResult> TabletService::Fetch(const proto::FetchLogRequest& req,
+                                                      bool zero_copy) {
   // Without min_bytes a fetch answers at once (Fluss FetchParams without minBytes).
   const int64_t min_bytes = req.has_min_bytes() ? req.min_bytes() : 0;
   int32_t max_wait_ms = 0;
@@ -279,15 +344,16 @@ Task<Result<proto::FetchLogResponse>> TabletService::FetchLog(proto::FetchLogReq
   max_wait_ms = std::clamp(max_wait_ms, 0, kMaxWaitCapMs);
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(max_wait_ms);
   while (true) {
-    proto::FetchLogResponse resp;
+    FetchResult result;
     bool critical_error = false;
-    int64_t bytes = ReadOnce(req, &resp, &critical_error);
+    int64_t bytes =
+        ReadOnce(req, &result.resp, &critical_error, zero_copy ? &result.slices : nullptr);
     if (bytes >= min_bytes || max_wait_ms <= 0 || critical_error ||
         SteadyClock::now() >= deadline) {
-      co_return resp;
+      co_return result;
     }
     std::vector<TableBucket> waiting;
-    for (const proto::PbFetchLogRespForTable& t : resp.tables_resp()) {
+    for (const proto::PbFetchLogRespForTable& t : result.resp.tables_resp()) {
       for (const proto::PbFetchLogRespForBucket& b : t.buckets_resp()) {
         if (b.has_error_code()) continue;
         std::optional<PartitionId> partition;
@@ -296,7 +362,7 @@ Task<Result<proto::FetchLogResponse>> TabletService::FetchLog(proto::FetchLogReq
       }
     }
     bool waited = co_await replicas_.delayed_fetches().Wait(std::move(waiting), deadline);
-    if (!waited) co_return resp;
+    if (!waited) co_return result;
   }
 }
 

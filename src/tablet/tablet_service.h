@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/async.h"
 #include "common/result.h"
@@ -10,6 +11,7 @@
 #include "record/arrow/arrow_projection.h"
 #include "replica/replica_manager.h"
 #include "rpc/dispatcher.h"
+#include "rpc/response_body.h"
 
 namespace strom::tablet {
 
@@ -39,6 +41,11 @@ class TabletService {
   void Register(rpc::Dispatcher& dispatcher);
 
   Task<Result<proto::ProduceLogResponse>> ProduceLog(proto::ProduceLogRequest req);
+  /// The wire handler of FetchLog. Records that need no projection stay in their segment
+  /// files and go to the socket with sendfile; the protobuf envelope is encoded around them
+  /// (proto::EncodeFetchLogResponseAround), so the bytes on the wire are those FetchLog()'s
+  /// message would serialize to.
+  Task<Result<rpc::ResponseBody>> FetchLogBody(rpc::RequestContext context, ByteBuffer payload);
   Task<Result<proto::FetchLogResponse>> FetchLog(proto::FetchLogRequest req);
   Task<Result<proto::ListOffsetsResponse>> ListOffsets(proto::ListOffsetsRequest req);
   Task<Result<proto::InitWriterResponse>> InitWriter(proto::InitWriterRequest req);
@@ -53,15 +60,30 @@ class TabletService {
   static constexpr int64_t kLimitScanMaxBytes = 16 << 20;
 
  private:
-  /// One pass over every requested bucket; returns the bytes read.
   /// Projects a bucket's stored records, reading further batches until the projected bytes
   /// fill `budget` or the high watermark is reached.
   Result<ByteBuffer> ProjectWithinBudget(const metadata::TableBucket& bucket,
                                          record::arrow::ArrowProjection& projection,
                                          ByteBuffer stored, LogOffset high_watermark,
                                          int64_t budget, bool min_one_batch);
+  /// The records of a bucket of a FetchLog answer that were left in their segment file:
+  /// `tables_resp(table_index).buckets_resp(bucket_index)`, whose `records` field is unset.
+  struct SlicedRecords {
+    size_t table_index = 0;
+    size_t bucket_index = 0;
+    log::FileSlice slice;
+  };
+  struct FetchResult {
+    proto::FetchLogResponse resp;
+    std::vector<SlicedRecords> slices;  // in message order
+  };
+  /// FetchLog with its long poll; with `zero_copy`, unprojected records may be left in their
+  /// files (FetchResult::slices).
+  Task<FetchResult> Fetch(const proto::FetchLogRequest& req, bool zero_copy);
+  /// One pass over every requested bucket; returns the bytes read. `slices` (may be null:
+  /// read every bucket's bytes) receives the buckets whose records stayed in their files.
   int64_t ReadOnce(const proto::FetchLogRequest& req, proto::FetchLogResponse* resp,
-                   bool* critical_error);
+                   bool* critical_error, std::vector<SlicedRecords>* slices);
   /// One ScanKv request; errors close the session (as Fluss does).
   Status ScanKvOnce(const proto::ScanKvRequest& req, proto::ScanKvResponse* resp,
                     std::optional<std::string>* session_to_close);

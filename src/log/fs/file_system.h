@@ -28,6 +28,27 @@ enum class OpenMode {
   kCreateExclusive  ///< Read and write; fails when the file already exists.
 };
 
+/// A read-only reference to an open file that outlives the File it came from (it holds a
+/// duplicate of the descriptor): what a zero-copy send of stored bytes (sendfile) keeps
+/// until the bytes are on the socket, even when the segment is closed or deleted meanwhile.
+/// The bytes themselves are not pinned: a truncation of the file shows through.
+///
+/// Lifecycle: made by File::ShareForSend, closed when the last reference goes. Thread: any
+/// (immutable).
+class SharedFileHandle {
+ public:
+  explicit SharedFileHandle(int fd) : fd_(fd) {}
+  ~SharedFileHandle();
+  SharedFileHandle(const SharedFileHandle&) = delete;
+  SharedFileHandle& operator=(const SharedFileHandle&) = delete;
+
+  /// The descriptor, for sendfile; never closed by the caller.
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 /// An open file. Reads and writes are positional (pread / pwrite) except Append, which writes
 /// at the file's current end as tracked by the handle.
 ///
@@ -63,6 +84,12 @@ class File {
 
   /// Releases the handle. Further calls fail.
   virtual Status Close() = 0;
+
+  /// A handle for zero-copy sends of this file's bytes, or nullptr when the file has no
+  /// descriptor that can be sent from (test doubles): the caller then reads with ReadAt.
+  virtual Result<std::shared_ptr<const SharedFileHandle>> ShareForSend() {
+    return std::shared_ptr<const SharedFileHandle>();
+  }
 
   /// Reads exactly `n` bytes at `offset`, looping over short reads. Reaching the end of the
   /// file first is kStorage ("unexpected end of file").

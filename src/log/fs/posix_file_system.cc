@@ -81,6 +81,13 @@ class PosixFile final : public File {
     return end_;
   }
 
+  Result<std::shared_ptr<const SharedFileHandle>> ShareForSend() override {
+    if (fd_ < 0) return Closed();
+    int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return IoError("dup", path_, errno);
+    return std::shared_ptr<const SharedFileHandle>(std::make_shared<SharedFileHandle>(fd));
+  }
+
   Status Close() override {
     if (fd_ < 0) return Status::OK();
     int fd = fd_;
@@ -99,6 +106,10 @@ class PosixFile final : public File {
 };
 
 }  // namespace
+
+SharedFileHandle::~SharedFileHandle() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 PosixFileSystem* PosixFileSystem::Default() {
   static PosixFileSystem* fs = new PosixFileSystem();

@@ -4,10 +4,14 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <vector>
+
+#include <asio/buffer.hpp>
 
 #include "common/async.h"
 #include "common/bytes.h"
 #include "common/status.h"
+#include "rpc/response_body.h"
 
 namespace strom::rpc::detail {
 
@@ -28,7 +32,9 @@ class FrameWriter {
   /// Queues one frame sent as `head` followed by `body` (either may be empty, so a response
   /// header and a large payload go out without being concatenated). `counted` frames are
   /// reported to on_written; the server counts responses this way.
-  bool Enqueue(ByteBuffer head, ByteBuffer body = {}, bool counted = true);
+  /// The body may be several pieces (a plain ByteBuffer converts to one); file regions go
+  /// out with sendfile.
+  bool Enqueue(ByteBuffer head, ResponseBody body = {}, bool counted = true);
 
   /// Asks Run() to return once everything queued so far has been written.
   void Finish();
@@ -43,15 +49,19 @@ class FrameWriter {
   size_t queued() const { return queue_.size(); }
 
   /// Called after each successful write with the number of counted frames it carried and
-  /// their bytes (head + body).
+  /// their bytes held in memory (head + body, file regions not included).
   std::function<void(size_t count, size_t bytes)> on_written;
 
  private:
   struct Frame {
     ByteBuffer head;
-    ByteBuffer body;
+    ResponseBody body;
     bool counted;
   };
+
+  // Writes `buffers` whole; then sends `region` (when set) with sendfile.
+  Task<Status> WriteRun(const std::vector<asio::const_buffer>& buffers);
+  Task<Status> SendFileRegion(const FileRegion& region);
 
   asio::ip::tcp::socket* socket_;
   std::deque<Frame> queue_;

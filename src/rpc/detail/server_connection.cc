@@ -291,7 +291,7 @@ Task<void> ServerConnection::HandleRequest(std::shared_ptr<ServerConnection> sel
   const int32_t request_id = context.request_id;
   const proto::ApiKey api_key = context.api_key;
   const size_t request_bytes = payload.size();
-  Result<ByteBuffer> result = Status(ErrorCode::kUnknownServerError, "request not dispatched");
+  Result<ResponseBody> result = Status(ErrorCode::kUnknownServerError, "request not dispatched");
   try {
     result = co_await self->dispatcher_->Dispatch(std::move(context), std::move(payload));
   } catch (...) {
@@ -312,7 +312,7 @@ Task<void> ServerConnection::HandleRequest(std::shared_ptr<ServerConnection> sel
   self->Uncharge(request_bytes);  // the handler is done with the request
 
   ByteBuffer head;
-  ByteBuffer body;
+  ResponseBody body;
   if (result.ok()) {
     Status header = proto::AppendResponseHeader(proto::ResponseType::kSuccess, request_id,
                                                 result->size(), &head);
@@ -328,7 +328,8 @@ Task<void> ServerConnection::HandleRequest(std::shared_ptr<ServerConnection> sel
                     request_id, self->peer_address_, result.status().ToString());
     proto::AppendErrorResponseFrame(request_id, ToWireStatus(result.status()), &head);
   }
-  const size_t response_bytes = head.size() + body.size();
+  // File regions (FetchLog records sent by sendfile) hold no memory and are not charged.
+  const size_t response_bytes = head.size() + body.memory_bytes();
   if (self->writer_.Enqueue(std::move(head), std::move(body))) {
     self->Charge(response_bytes);  // until written
   } else {

@@ -1,0 +1,300 @@
+#include "proto/fetch_log_view.h"
+
+#include <fmt/format.h>
+
+#include <climits>
+#include <string>
+
+#include "proto/messages.h"
+
+namespace strom::proto {
+
+namespace {
+
+constexpr std::string_view kTypeName = "strom.proto.FetchLogResponse";
+
+// Tags (field number << 3 | wire type) of the fields written here.
+constexpr uint8_t kTablesRespTag = (1 << 3) | 2;   // FetchLogResponse.tables_resp
+constexpr uint8_t kTableIdTag = (1 << 3) | 0;      // PbFetchLogRespForTable.table_id
+constexpr uint8_t kBucketsRespTag = (2 << 3) | 2;  // PbFetchLogRespForTable.buckets_resp
+constexpr uint8_t kRecordsTag = (8 << 3) | 2;      // PbFetchLogRespForBucket.records
+
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLengthDelimited = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kFixed32 = 5,
+};
+
+Status EncodeBug(std::string_view what) {
+  return MakeError(ErrorCode::kUnknownServerError, "cannot encode {}: {}", kTypeName, what);
+}
+
+// Reads protobuf wire format from bytes it does not own. Every method returns false on
+// malformed input (truncated varint or field, bad wire type) and never reads out of bounds.
+class WireReader {
+ public:
+  explicit WireReader(ByteView bytes) : bytes_(bytes) {}
+
+  bool done() const { return pos_ == bytes_.size(); }
+
+  bool Varint(uint64_t* value) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ == bytes_.size()) return false;
+      const auto byte = static_cast<uint8_t>(bytes_[pos_++]);
+      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) {
+        *value = result;
+        return true;
+      }
+    }
+    return false;  // more than 10 bytes
+  }
+
+  bool Tag(uint32_t* field, uint32_t* wire_type) {
+    uint64_t tag = 0;
+    if (!Varint(&tag) || tag > UINT32_MAX) return false;
+    *field = static_cast<uint32_t>(tag >> 3);
+    *wire_type = static_cast<uint32_t>(tag & 7);
+    return *field != 0;
+  }
+
+  bool LengthDelimited(ByteView* out) {
+    uint64_t length = 0;
+    if (!Varint(&length) || length > bytes_.size() - pos_) return false;
+    *out = bytes_.substr(pos_, static_cast<size_t>(length));
+    pos_ += static_cast<size_t>(length);
+    return true;
+  }
+
+  bool Skip(size_t n) {
+    if (n > bytes_.size() - pos_) return false;
+    pos_ += n;
+    return true;
+  }
+
+  // Skips the value of a field of `wire_type` whose tag was just read (`field` names the
+  // group a start-group tag opens).
+  bool SkipField(uint32_t field, uint32_t wire_type, int depth = 0) {
+    uint64_t ignored = 0;
+    ByteView ignored_bytes;
+    switch (wire_type) {
+      case kVarint: return Varint(&ignored);
+      case kFixed64: return Skip(8);
+      case kLengthDelimited: return LengthDelimited(&ignored_bytes);
+      case kFixed32: return Skip(4);
+      case kStartGroup: {
+        if (depth >= 100) return false;  // protobuf's default recursion limit
+        for (;;) {
+          uint32_t inner = 0;
+          uint32_t inner_type = 0;
+          if (!Tag(&inner, &inner_type)) return false;
+          if (inner_type == kEndGroup) return inner == field;
+          if (!SkipField(inner, inner_type, depth + 1)) return false;
+        }
+      }
+      default: return false;  // an end-group tag outside its group, or wire types 6 and 7
+    }
+  }
+
+ private:
+  ByteView bytes_;
+  size_t pos_ = 0;
+};
+
+int32_t AsInt32(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
+
+bool ParseBucket(ByteView bytes, FetchLogResponseView::Bucket* bucket, bool* has_bucket_id) {
+  WireReader reader(bytes);
+  while (!reader.done()) {
+    uint32_t field = 0;
+    uint32_t wire_type = 0;
+    if (!reader.Tag(&field, &wire_type)) return false;
+    uint64_t value = 0;
+    ByteView view;
+    if (wire_type == kVarint && field >= 1 && field <= 6 && field != 4) {
+      if (!reader.Varint(&value)) return false;
+      switch (field) {
+        case 1: bucket->partition_id = static_cast<int64_t>(value); break;
+        case 2:
+          bucket->bucket_id = AsInt32(value);
+          *has_bucket_id = true;
+          break;
+        case 3: bucket->error_code = AsInt32(value); break;
+        case 5: bucket->high_watermark = static_cast<int64_t>(value); break;
+        case 6: bucket->log_start_offset = static_cast<int64_t>(value); break;
+        default: break;
+      }
+    } else if (wire_type == kLengthDelimited && (field == 4 || field == 7 || field == 8)) {
+      if (!reader.LengthDelimited(&view)) return false;
+      if (field == 4) bucket->error_message = view;
+      if (field == 7) bucket->remote_log_fetch_info = view;  // the last occurrence
+      if (field == 8) bucket->records = view;
+    } else if (!reader.SkipField(field, wire_type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ParseTable(ByteView bytes, FetchLogResponseView::Table* table, bool* has_table_id,
+                std::vector<std::string>* missing, size_t table_index) {
+  WireReader reader(bytes);
+  while (!reader.done()) {
+    uint32_t field = 0;
+    uint32_t wire_type = 0;
+    if (!reader.Tag(&field, &wire_type)) return false;
+    if (field == 1 && wire_type == kVarint) {
+      uint64_t value = 0;
+      if (!reader.Varint(&value)) return false;
+      table->table_id = static_cast<int64_t>(value);
+      *has_table_id = true;
+    } else if (field == 2 && wire_type == kLengthDelimited) {
+      ByteView view;
+      if (!reader.LengthDelimited(&view)) return false;
+      bool has_bucket_id = false;
+      FetchLogResponseView::Bucket& bucket = table->buckets.emplace_back();
+      if (!ParseBucket(view, &bucket, &has_bucket_id)) return false;
+      if (!has_bucket_id) {
+        missing->push_back(fmt::format("tables_resp[{}].buckets_resp[{}].bucket_id", table_index,
+                                       table->buckets.size() - 1));
+      }
+    } else if (!reader.SkipField(field, wire_type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<ByteBuffer>> EncodeFetchLogResponseAround(
+    const FetchLogResponse& response, std::span<const ExternalRecords> external) {
+  if (!response.IsInitialized()) {
+    return EncodeBug(
+        fmt::format("missing required fields: {}", response.InitializationErrorString()));
+  }
+  // Check `external` against the message first: in order, in range, records unset.
+  for (size_t i = 0; i < external.size(); ++i) {
+    const ExternalRecords& e = external[i];
+    if (e.table_index >= static_cast<size_t>(response.tables_resp_size()) ||
+        e.bucket_index >=
+            static_cast<size_t>(response.tables_resp(static_cast<int>(e.table_index))
+                                    .buckets_resp_size())) {
+      return EncodeBug(fmt::format("external records {} name no bucket", i));
+    }
+    if (i > 0 && std::make_pair(e.table_index, e.bucket_index) <=
+                     std::make_pair(external[i - 1].table_index, external[i - 1].bucket_index)) {
+      return EncodeBug(fmt::format("external records {} are out of message order", i));
+    }
+    if (response.tables_resp(static_cast<int>(e.table_index))
+            .buckets_resp(static_cast<int>(e.bucket_index))
+            .has_records()) {
+      return EncodeBug(fmt::format("bucket of external records {} has records of its own", i));
+    }
+  }
+
+  // Sizes, innermost first: each bucket as protobuf encodes it (records left out), plus its
+  // external records field.
+  std::vector<size_t> bucket_sizes;  // encoded size of every bucket, external records included
+  std::vector<size_t> inner_sizes;   // ByteSizeLong() of every bucket (caches the sizes)
+  std::vector<size_t> table_sizes;
+  size_t total = 0;
+  size_t next = 0;
+  for (int t = 0; t < response.tables_resp_size(); ++t) {
+    const PbFetchLogRespForTable& table = response.tables_resp(t);
+    size_t table_size = 1 + static_cast<size_t>(VarintSize64(static_cast<uint64_t>(table.table_id())));
+    for (int b = 0; b < table.buckets_resp_size(); ++b) {
+      size_t inner = table.buckets_resp(b).ByteSizeLong();
+      size_t size = inner;
+      if (next < external.size() && external[next].table_index == static_cast<size_t>(t) &&
+          external[next].bucket_index == static_cast<size_t>(b)) {
+        const size_t records = external[next].size;
+        size += 1 + static_cast<size_t>(VarintSize64(records)) + records;
+        ++next;
+      }
+      if (size > static_cast<size_t>(INT_MAX)) return EncodeBug("a bucket exceeds 2 GiB");
+      inner_sizes.push_back(inner);
+      bucket_sizes.push_back(size);
+      table_size += 1 + static_cast<size_t>(VarintSize64(size)) + size;
+    }
+    if (table_size > static_cast<size_t>(INT_MAX)) return EncodeBug("a table exceeds 2 GiB");
+    table_sizes.push_back(table_size);
+    total += 1 + static_cast<size_t>(VarintSize64(table_size)) + table_size;
+  }
+  if (total > static_cast<size_t>(INT_MAX)) {
+    return MakeError(ErrorCode::kRecordTooLarge, "{} of {} bytes exceeds 2 GiB", kTypeName, total);
+  }
+
+  std::vector<ByteBuffer> runs;
+  runs.reserve(external.size() + 1);  // writers below hold pointers into it
+  runs.emplace_back();
+  size_t bucket_number = 0;
+  next = 0;
+  for (int t = 0; t < response.tables_resp_size(); ++t) {
+    const PbFetchLogRespForTable& table = response.tables_resp(t);
+    ByteWriter writer(&runs.back());
+    writer.U8(kTablesRespTag);
+    writer.Varint64(table_sizes[static_cast<size_t>(t)]);
+    writer.U8(kTableIdTag);
+    writer.Varint64(static_cast<uint64_t>(table.table_id()));
+    for (int b = 0; b < table.buckets_resp_size(); ++b, ++bucket_number) {
+      ByteWriter bucket_writer(&runs.back());
+      bucket_writer.U8(kBucketsRespTag);
+      bucket_writer.Varint64(bucket_sizes[bucket_number]);
+      detail::AppendWithCachedSize(table.buckets_resp(b), inner_sizes[bucket_number],
+                                   &runs.back());
+      if (next < external.size() && external[next].table_index == static_cast<size_t>(t) &&
+          external[next].bucket_index == static_cast<size_t>(b)) {
+        bucket_writer.U8(kRecordsTag);
+        bucket_writer.Varint64(external[next].size);
+        runs.emplace_back();
+        ++next;
+      }
+    }
+  }
+  return runs;
+}
+
+Status ParseFetchLogResponse(ByteView payload, FetchLogResponseView* out) {
+  *out = FetchLogResponseView();
+  if (payload.size() > static_cast<size_t>(INT_MAX)) {
+    return Corruption("{} payload of {} bytes exceeds the protobuf limit of 2 GiB", kTypeName,
+                      payload.size());
+  }
+  std::vector<std::string> missing;
+  WireReader reader(payload);
+  bool valid = true;
+  while (valid && !reader.done()) {
+    uint32_t field = 0;
+    uint32_t wire_type = 0;
+    if (!reader.Tag(&field, &wire_type)) {
+      valid = false;
+    } else if (field == 1 && wire_type == kLengthDelimited) {
+      ByteView view;
+      bool has_table_id = false;
+      FetchLogResponseView::Table& table = out->tables.emplace_back();
+      valid = reader.LengthDelimited(&view) &&
+              ParseTable(view, &table, &has_table_id, &missing, out->tables.size() - 1);
+      if (valid && !has_table_id) {
+        missing.push_back(fmt::format("tables_resp[{}].table_id", out->tables.size() - 1));
+      }
+    } else {
+      valid = reader.SkipField(field, wire_type);
+    }
+  }
+  if (!valid) {
+    *out = FetchLogResponseView();
+    return Corruption("{} payload of {} bytes is not valid protobuf", kTypeName, payload.size());
+  }
+  if (!missing.empty()) {
+    *out = FetchLogResponseView();
+    return Corruption("{} is missing required fields: {}", kTypeName, fmt::join(missing, ", "));
+  }
+  return Status::OK();
+}
+
+}  // namespace strom::proto
