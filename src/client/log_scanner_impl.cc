@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/logging.h"
+#include "proto/fetch_log_view.h"
 #include "record/log_record_batch.h"
 #include "strom/table.h"
 
@@ -191,7 +192,7 @@ Status LogScannerImpl::AwaitPending(std::chrono::steady_clock::time_point deadli
       it->second.buffered = false;
     }
     Wake();  // the bucket may be fetched again while this one is decoded
-    Result<int64_t> end = decoder_->Decode(fetch->bucket, std::move(fetch->records),
+    Result<int64_t> end = decoder_->Decode(fetch->bucket, std::move(fetch->owner), fetch->records,
                                            fetch->fetch_offset, fetch_schema, &pending_);
     if (!end.ok()) {
       // The bucket stops here: its data cannot be read.
@@ -329,6 +330,20 @@ Task<void> LogScannerImpl::RefreshMetadata() {
   waker_->notifier.Notify();
 }
 
+Task<Result<std::shared_ptr<const ByteBuffer>>> LogScannerImpl::CallFetchLog(
+    rpc::Connection& conn, proto::FetchLogRequest request) {
+  Result<int16_t> version = conn.NegotiateVersion(proto::ApiKey::kFetchLog);
+  if (!version.ok()) co_return std::move(version).status();
+  ByteBuffer payload;
+  STROM_CO_RETURN_IF_ERROR(proto::AppendMessage(request, &payload));
+  Result<ByteBuffer> raw =
+      co_await conn.Call(static_cast<int16_t>(proto::ApiKey::kFetchLog), *version,
+                         std::move(payload),
+                         config_.request_timeout + config_.scanner_fetch_wait_max_time);
+  if (!raw.ok()) co_return std::move(raw).status();
+  co_return std::make_shared<const ByteBuffer>(std::move(raw).value());
+}
+
 Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> targets,
                                  bool no_wait) {
   proto::FetchLogRequest request;
@@ -350,14 +365,18 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
     bucket->set_max_fetch_bytes(target.max_bytes);
   }
 
-  Result<proto::FetchLogResponse> response = Status(ErrorCode::kNetwork, "not sent");
+  // The response is read in place: each bucket's records stay a view into the payload,
+  // which the decoded batches share (no copy out of the frame).
+  Result<std::shared_ptr<const ByteBuffer>> payload = Status(ErrorCode::kNetwork, "not sent");
   Result<std::shared_ptr<rpc::Connection>> conn = co_await context_->Connect(leader);
   if (!conn.ok()) {
-    response = std::move(conn).status();
+    payload = std::move(conn).status();
   } else {
-    response = co_await (*conn)->Call<proto::ApiKey::kFetchLog>(
-        std::move(request), config_.request_timeout + config_.scanner_fetch_wait_max_time);
+    payload = co_await CallFetchLog(**conn, std::move(request));
   }
+  proto::FetchLogResponseView view;
+  Status response = payload.status();
+  if (response.ok()) response = proto::ParseFetchLogResponse(**payload, &view);
 
   bool invalidate = false;
   bool got_records = false;
@@ -376,26 +395,25 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
     }
     if (!response.ok()) {
       if (!stopping_) {
-        STROM_LOG_DEBUG(kLog, "FetchLog to server {} failed: {}", leader.id,
-                        response.status().ToString());
+        STROM_LOG_DEBUG(kLog, "FetchLog to server {} failed: {}", leader.id, response.ToString());
       }
-      invalidate = InvalidatesMetadata(response.status().code());
+      invalidate = InvalidatesMetadata(response.code());
       for (const FetchTarget& target : targets) {
         if (BucketState* state = state_of(target)) state->retry_after = retry_at;
       }
     } else {
-      for (const auto& table_resp : response->tables_resp()) {
-        if (table_resp.table_id() != info_.table_id.value()) continue;
-        for (auto& bucket_resp : *const_cast<proto::PbFetchLogRespForTable&>(table_resp)
-                                      .mutable_buckets_resp()) {
+      for (const proto::FetchLogResponseView::Table& table_resp : view.tables) {
+        if (table_resp.table_id != info_.table_id.value()) continue;
+        for (const proto::FetchLogResponseView::Bucket& bucket_resp : table_resp.buckets) {
           auto target = std::find_if(targets.begin(), targets.end(), [&](const FetchTarget& t) {
-            return t.bucket.value() == bucket_resp.bucket_id();
+            return t.bucket.value() == bucket_resp.bucket_id;
           });
           if (target == targets.end()) continue;
           BucketState* state = state_of(*target);
           if (state == nullptr) continue;  // unsubscribed or moved meanwhile
-          if (bucket_resp.has_error_code()) {
-            Status error(ErrorCodeFromWire(bucket_resp.error_code()), bucket_resp.error_message());
+          if (bucket_resp.error_code) {
+            Status error(ErrorCodeFromWire(*bucket_resp.error_code),
+                         std::string(bucket_resp.error_message.value_or(ByteView())));
             if (error.IsRetriable()) {
               invalidate = invalidate || InvalidatesMetadata(error.code());
               state->retry_after = retry_at;
@@ -407,11 +425,12 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
             }
             continue;
           }
-          if (!bucket_resp.has_records() || bucket_resp.records().empty()) continue;
-          Result<int64_t> next = NextFetchOffset(bucket_resp.records(), target->offset);
+          if (!bucket_resp.records || bucket_resp.records->empty()) continue;
+          const ByteView records = *bucket_resp.records;
+          Result<int64_t> next = NextFetchOffset(records, target->offset);
           if (next.ok() && *next == target->offset && state->incomplete_rounds < 3) {
             // Only part of a batch came back: ask again, first and with room for all of it.
-            const std::string& cut = bucket_resp.records();
+            const ByteView cut = records;
             int64_t needed = cut.size() >= record::kLogOverhead
                                  ? static_cast<int64_t>(record::kLogOverhead) +
                                        LoadI32LE(cut.data() + record::kLogLengthOffset)
@@ -441,9 +460,9 @@ Task<void> LogScannerImpl::Fetch(ServerNode leader, std::vector<FetchTarget> tar
           fetch.bucket = target->bucket;
           fetch.epoch = target->epoch;
           fetch.fetch_offset = target->offset;
-          fetch.records =
-              std::make_shared<const ByteBuffer>(std::move(*bucket_resp.mutable_records()));
-          fetch.high_watermark = bucket_resp.has_high_watermark() ? bucket_resp.high_watermark() : -1;
+          fetch.owner = *payload;
+          fetch.records = records;
+          fetch.high_watermark = bucket_resp.high_watermark.value_or(-1);
           completed_.push_back(std::move(fetch));
           got_records = true;
         }

@@ -93,6 +93,9 @@ class LogScannerImpl {
   Result<Schema> FetchSchema(SchemaId id);
   void Wake();
   Task<void> FetchLoop();
+  /// Sends one FetchLog and returns its raw response payload (parsed in place by Fetch).
+  Task<Result<std::shared_ptr<const ByteBuffer>>> CallFetchLog(rpc::Connection& conn,
+                                                               proto::FetchLogRequest request);
   /// `no_wait`: answer at once instead of long-polling (some buckets of this leader are left
   /// out because their data waits to be polled; they must not wait behind a long poll).
   Task<void> Fetch(ServerNode leader, std::vector<FetchTarget> targets, bool no_wait);

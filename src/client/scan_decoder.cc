@@ -104,10 +104,11 @@ Result<const ScanDecoder::Plan*> ScanDecoder::PlanFor(SchemaId schema_id,
   return &plans_.emplace(schema_id.value(), std::move(plan)).first->second;
 }
 
-Result<int64_t> ScanDecoder::Decode(BucketId bucket, std::shared_ptr<const ByteBuffer> records,
-                                    int64_t start_offset, const SchemaFetcher& fetch_schema,
+Result<int64_t> ScanDecoder::Decode(BucketId bucket, std::shared_ptr<const void> owner,
+                                    ByteView records, int64_t start_offset,
+                                    const SchemaFetcher& fetch_schema,
                                     std::deque<ScanBatch>* out) {
-  record::LogRecordBatchIterator it(*records);
+  record::LogRecordBatchIterator it(records);
   int64_t next_offset = start_offset;
   const size_t columns = projection_.size();
   std::vector<ScanBatch> decoded_batches;
@@ -124,7 +125,7 @@ Result<int64_t> ScanDecoder::Decode(BucketId bucket, std::shared_ptr<const ByteB
     STROM_ASSIGN_OR_RETURN(const Plan* plan, PlanFor(batch.schema_id(), fetch_schema));
     const int32_t count = batch.record_count();
     auto data = std::make_shared<DecodedLogBatch>();
-    data->records = records;
+    data->records = owner;
 
     ScanBatch out_batch;
     out_batch.bucket_ = bucket;

@@ -24,14 +24,17 @@ struct CompletedFetch {
   /// The offset the fetch asked for (kEarliestOffsetValue for the log start): records
   /// before it are skipped.
   int64_t fetch_offset = 0;
-  /// Shared with the ScanBatches decoded from it: uncompressed Arrow columns are read in place.
-  std::shared_ptr<const ByteBuffer> records;
+  /// The fetched batches, a view into `owner` (the FetchLog response payload), which is
+  /// shared with the ScanBatches decoded from it: uncompressed Arrow columns are read in place.
+  std::shared_ptr<const void> owner;
+  ByteView records;
   int64_t high_watermark = 0;
 };
 
 /// What a ScanBatch reads: one decoded log batch and the fetched bytes it may point into.
 struct DecodedLogBatch {
-  std::shared_ptr<const ByteBuffer> records;
+  /// Keeps the fetched bytes alive.
+  std::shared_ptr<const void> records;
   /// ARROW: the decoded message (its views point into `records` when uncompressed).
   record::arrow::DecodedArrowBatch arrow;
   /// INDEXED / COMPACTED: every record of the batch, already in the scanner's column order.
@@ -82,9 +85,16 @@ class ScanDecoder {
   /// >= `start_offset` (any, for kEarliestOffsetValue) to `out`, in offset order, tagged
   /// with `bucket`. Returns the offset after the last complete batch (`start_offset` when
   /// there is none). Nothing is appended when an error is returned.
-  Result<int64_t> Decode(BucketId bucket, std::shared_ptr<const ByteBuffer> records,
+  /// `owner` keeps `records` alive (the batches may point into them).
+  Result<int64_t> Decode(BucketId bucket, std::shared_ptr<const void> owner, ByteView records,
                          int64_t start_offset, const SchemaFetcher& fetch_schema,
                          std::deque<ScanBatch>* out);
+  Result<int64_t> Decode(BucketId bucket, std::shared_ptr<const ByteBuffer> records,
+                         int64_t start_offset, const SchemaFetcher& fetch_schema,
+                         std::deque<ScanBatch>* out) {
+    const ByteView view(*records);
+    return Decode(bucket, std::move(records), view, start_offset, fetch_schema, out);
+  }
 
  private:
   // How batches of one schema id are decoded: the row type the bytes hold and, for each

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <asio/buffer.hpp>
 #include <asio/connect.hpp>
+#include <asio/read.hpp>
 #include <climits>
+#include <cstring>
 
 #include "common/logging.h"
 #include "proto/FlussApi.pb.h"
@@ -175,7 +177,12 @@ Task<void> Connection::ReadLoop(std::shared_ptr<Connection> self) {
                              frame.status().ToString()));
         break;
       }
-      if (frame->empty()) break;
+      if (frame->empty()) {
+        // A large response (a FetchLog) is read straight into its payload buffer.
+        std::optional<bool> large = co_await self->ReadLargeFrame(&decoder);
+        if (large && *large) continue;  // the decoder may hold nothing; read on
+        break;
+      }
       Status handled = self->OnFrame(*frame);
       if (!handled.ok()) {
         self->Fail(std::move(handled));
@@ -183,6 +190,39 @@ Task<void> Connection::ReadLoop(std::shared_ptr<Connection> self) {
       }
     }
   }
+}
+
+Task<std::optional<bool>> Connection::ReadLargeFrame(proto::FrameDecoder* decoder) {
+  constexpr size_t kHeaderEnd = proto::kFrameLengthSize + proto::kResponseHeaderSize;
+  const size_t frame_size = decoder->bytes_wanted();
+  ByteView have = decoder->pending();
+  if (!open_ || frame_size <= kReadChunk || have.size() < kHeaderEnd || have.size() >= frame_size) {
+    co_return std::nullopt;
+  }
+  ByteReader reader(have);
+  reader.Skip(proto::kFrameLengthSize);
+  const auto type = static_cast<proto::ResponseType>(reader.I8());
+  const int32_t request_id = reader.I32BE();
+  if (type != proto::ResponseType::kSuccess && type != proto::ResponseType::kError) {
+    co_return std::nullopt;  // SERVER_FAILURE (short, the connection ends) or corrupt
+  }
+  // Sized once; only the bytes already received are copied.
+  ByteBuffer payload(frame_size - kHeaderEnd, '\0');
+  have.remove_prefix(kHeaderEnd);
+  std::memcpy(payload.data(), have.data(), have.size());
+  const size_t filled = have.size();
+  // The decoder's bytes all belong to this frame; the frames after it start afresh.
+  *decoder = proto::FrameDecoder(proto::FrameKind::kResponse, options_.max_frame_size);
+  auto [ec, n] = co_await asio::async_read(
+      socket_, asio::buffer(payload.data() + filled, payload.size() - filled), kAwaitTuple);
+  if (ec) {
+    Fail(MakeError(ErrorCode::kNetwork, "connection to {} lost: {}", remote_,
+                   ec == asio::error::eof ? "closed by the server" : ec.message()));
+    co_return false;
+  }
+  ByteView view(payload);
+  OnResponse(type, request_id, view, &payload);
+  co_return true;
 }
 
 Task<void> Connection::WriteLoop(std::shared_ptr<Connection> self) {
@@ -207,20 +247,26 @@ Status Connection::OnFrame(ByteView frame) {
     if (carried.ok()) carried = Status(ErrorCode::kUnknownServerError, "");
     return carried.WithContext(fmt::format("server failure reported by {}", remote_));
   }
-  auto it = pending_.find(decoded->request_id);
+  OnResponse(decoded->type, decoded->request_id, decoded->payload, nullptr);
+  return Status::OK();
+}
+
+void Connection::OnResponse(proto::ResponseType type, int32_t request_id, ByteView payload,
+                            ByteBuffer* owned) {
+  auto it = pending_.find(request_id);
   if (it == pending_.end()) {
     // Its call timed out (or was cancelled) already.
     STROM_LOG_DEBUG("rpc", "dropping the answer to request {} from {}: no call waits for it",
-                    decoded->request_id, remote_);
-    return Status::OK();
+                    request_id, remote_);
+    return;
   }
   std::shared_ptr<PendingCall> call = std::move(it->second);
   pending_.erase(it);
-  if (decoded->type == proto::ResponseType::kSuccess) {
-    call->result.emplace(ByteBuffer(decoded->payload));
+  if (type == proto::ResponseType::kSuccess) {
+    call->result.emplace(owned != nullptr ? std::move(*owned) : ByteBuffer(payload));
   } else {
     Status carried;
-    Status parsed = proto::DecodeErrorResponseBody(decoded->payload, &carried);
+    Status parsed = proto::DecodeErrorResponseBody(payload, &carried);
     if (!parsed.ok()) {
       call->result.emplace(std::move(parsed));
     } else if (carried.ok()) {
@@ -232,7 +278,6 @@ Status Connection::OnFrame(ByteView frame) {
     }
   }
   call->timer.cancel();
-  return Status::OK();
 }
 
 void Connection::Fail(Status reason) {

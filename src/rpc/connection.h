@@ -142,6 +142,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static Task<void> WriteLoop(std::shared_ptr<Connection> self);
   /// Handles one whole response frame; a non-OK status ends the connection.
   Status OnFrame(ByteView frame);
+  /// Handles a SUCCESS or ERROR response; `owned` (when set) holds exactly `payload` and is
+  /// handed to the call without a copy.
+  void OnResponse(proto::ResponseType type, int32_t request_id, ByteView payload,
+                  ByteBuffer* owned);
+  /// When the decoder waits for the rest of a SUCCESS or ERROR frame larger than a read
+  /// chunk whose header has arrived: reads the rest from the socket straight into the
+  /// payload buffer the call receives (no copy through the decoder) and completes the call.
+  /// nullopt when no such frame is pending; false when the connection failed.
+  Task<std::optional<bool>> ReadLargeFrame(proto::FrameDecoder* decoder);
   /// Ends the connection: every pending call fails with `reason`.
   void Fail(Status reason);
   int32_t NextRequestId();
