@@ -1040,12 +1040,25 @@ Result<LogOffset> ReplicaManager::ReconcileWithLeader(const TableBucket& bucket,
   ReplicationState& repl = replica->repl;
   const bool same_epoch = repl.epoch_start && repl.epoch_start->epoch == repl.leader_epoch;
   if ((force || !same_epoch) && leader_epoch_start.value() >= 0) {
-    if (replica->log->log_end_offset() > leader_epoch_start) {
+    // The leader's log end at its election is where this replica's log may start to differ
+    // when it took part in the previous epoch. A replica that missed whole epochs (down while
+    // two or more leaders followed each other) may hold a tail of its own epoch that a leader
+    // in between overwrote below that offset (same offsets, other batches): it keeps only
+    // what it had before its own epoch began, and copies the rest again.
+    LogOffset keep = leader_epoch_start;
+    if (repl.epoch_start && repl.epoch_start->epoch.value() + 1 < repl.leader_epoch.value() &&
+        repl.epoch_start->start_offset < keep) {
+      keep = std::max(repl.epoch_start->start_offset, replica->log->log_start_offset());
+    }
+    if (replica->log->log_end_offset() > keep) {
       STROM_LOG_INFO(kComponent,
-                     "truncating follower {} from {} to {}, the leader's log end when it was "
-                     "elected at epoch {}",
-                     bucket, replica->log->log_end_offset(), leader_epoch_start, repl.leader_epoch);
-      STROM_RETURN_IF_ERROR(replica->log->TruncateTo(leader_epoch_start).status());
+                     "truncating follower {} from {} to {} (the leader's log end when it was "
+                     "elected at epoch {} is {}; this replica's epoch {} began at {})",
+                     bucket, replica->log->log_end_offset(), keep, repl.leader_epoch,
+                     leader_epoch_start,
+                     repl.epoch_start ? repl.epoch_start->epoch : LeaderEpoch(-1),
+                     repl.epoch_start ? repl.epoch_start->start_offset : LogOffset(-1));
+      STROM_RETURN_IF_ERROR(replica->log->TruncateTo(keep).status());
     }
     EpochStart start{repl.leader_epoch, leader_epoch_start};
     STROM_RETURN_IF_ERROR(WriteEpochStart(nullptr, replica->log->dir(), start));
