@@ -43,6 +43,12 @@ class ClusterHarness {
     std::string session_timeout = "3 s";
     std::string log_level = "info";
     std::chrono::milliseconds start_timeout{30000};
+    /// More `server.yaml` lines (key, value) for every server, e.g.
+    /// {"log.replica.min-in-sync-replicas-number", "2"}.
+    std::vector<std::pair<std::string, std::string>> extra_config;
+    /// A restarted tablet server listens on the port it had before (as a real deployment's
+    /// does), so clients' bootstrap addresses stay valid however often servers restart.
+    bool restart_on_same_port = false;
   };
 
   explicit ClusterHarness(Options options) : options_(std::move(options)) {}
@@ -70,6 +76,7 @@ class ClusterHarness {
            << "zookeeper.client.retry-wait: 200 ms\n"
            << "default.replication.factor: " << options_.default_replication_factor << "\n"
            << "default.bucket.number: 3\n";
+    for (const auto& [key, value] : options_.extra_config) config << key << ": " << value << "\n";
     config.close();
     if (StartCoordinator() < 0) {
       *why = "coordinator did not start (see " + LogPath("coordinator-0") + ")";
@@ -102,11 +109,16 @@ class ClusterHarness {
   bool StartTablet(int id) {
     static const std::regex kReady(R"(strom-server tablet \d+ ready on 127\.0\.0\.1:(\d+) .*)");
     std::string data = (options_.dir / ("ts-" + std::to_string(id))).string();
+    std::string port = "0";
+    if (auto it = ports_.find(id); options_.restart_on_same_port && it != ports_.end()) {
+      port = std::to_string(it->second);
+    }
     auto child = ChildServer::Start(
         {options_.server_binary, "tablet", "--id", std::to_string(id), "--config", config_path_,
-         "--data-dir", data, "--port", "0", "--log-level", options_.log_level},
+         "--data-dir", data, "--port", port, "--log-level", options_.log_level},
         kReady, LogPath("ts-" + std::to_string(id)), options_.start_timeout);
     if (child == nullptr) return false;
+    ports_[id] = child->port();
     tablets_[id] = std::move(child);
     return true;
   }
@@ -148,6 +160,7 @@ class ClusterHarness {
   std::string config_path_;
   std::vector<std::unique_ptr<ChildServer>> coordinators_;
   std::map<int, std::unique_ptr<ChildServer>> tablets_;
+  std::map<int, uint16_t> ports_;
 };
 
 }  // namespace strom::testing
