@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "log/fs/file_system.h"
 #include "proto/fetch_log_view.h"
+#include "proto/messages.h"
 #include "record/arrow/arrow_projection.h"
 #include "record/arrow/compression.h"
 #include "record/log_record_batch.h"
@@ -62,8 +63,11 @@ TabletService::TabletService(replica::ReplicaManager& replicas, metadata::Metada
 
 void TabletService::Register(rpc::Dispatcher& d) {
   using proto::ApiKey;
-  d.Handle<ApiKey::kProduceLog>(
-      [this](rpc::RequestContext, proto::ProduceLogRequest r) { return ProduceLog(std::move(r)); });
+  // ProduceLog is read in place: its records go from the request payload to the log without
+  // being copied into a generated message first.
+  d.RegisterRaw(ApiKey::kProduceLog, [this](rpc::RequestContext context, ByteBuffer payload) {
+    return ProduceLogPayload(std::move(context), std::move(payload));
+  });
   d.RegisterBody(ApiKey::kFetchLog, [this](rpc::RequestContext context, ByteBuffer payload) {
     return FetchLogBody(std::move(context), std::move(payload));
   });
@@ -88,26 +92,65 @@ void TabletService::Register(rpc::Dispatcher& d) {
       [this](rpc::RequestContext, proto::ScanKvRequest r) { return ScanKv(std::move(r)); });
 }
 
+Task<Result<ByteBuffer>> TabletService::ProduceLogPayload(rpc::RequestContext context,
+                                                         ByteBuffer payload) {
+  proto::ProduceLogRequestView req;
+  Status parsed =
+      proto::ParseProduceLogRequest(std::span<char>(payload.data(), payload.size()), &req);
+  if (!parsed.ok()) co_return parsed;
+  // `req` borrows `payload`, which this frame keeps alive until the response is built.
+  Result<proto::ProduceLogResponse> resp = co_await ProduceLog(std::move(req));
+  if (!resp.ok()) co_return std::move(resp).status();
+  ByteBuffer out;
+  Status encoded = proto::AppendMessage(*resp, &out);
+  if (!encoded.ok()) {
+    STROM_LOG_ERROR("tablet", "ProduceLog request {} from {}: cannot encode the response: {}",
+                    context.request_id, context.peer_address, encoded.ToString());
+    co_return Status(ErrorCode::kUnknownServerError,
+                     "internal error: the server built an invalid response: " + encoded.message());
+  }
+  co_return out;
+}
+
 Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::ProduceLogRequest req) {
-  if (req.acks() != 0 && req.acks() != 1 && req.acks() != -1) {
-    co_return MakeError(ErrorCode::kInvalidRequiredAcks, "Invalid required acks: {}",
-                        req.acks());
+  proto::ProduceLogRequestView view;
+  view.acks = req.acks();
+  view.table_id = req.table_id();
+  view.timeout_ms = req.timeout_ms();
+  for (proto::PbProduceLogReqForBucket& bucket_req : *req.mutable_buckets_req()) {
+    proto::ProduceLogRequestView::Bucket& bucket = view.buckets.emplace_back();
+    if (bucket_req.has_partition_id()) bucket.partition_id = bucket_req.partition_id();
+    bucket.bucket_id = bucket_req.bucket_id();
+    std::string* records = bucket_req.mutable_records();
+    bucket.records = std::span<char>(records->data(), records->size());
+  }
+  co_return co_await ProduceLog(std::move(view));
+}
+
+Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(
+    proto::ProduceLogRequestView req) {
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
+    co_return MakeError(ErrorCode::kInvalidRequiredAcks, "Invalid required acks: {}", req.acks);
   }
   const auto deadline =
-      SteadyClock::now() + std::chrono::milliseconds(std::max(0, req.timeout_ms()));
+      SteadyClock::now() + std::chrono::milliseconds(std::max(0, req.timeout_ms));
   proto::ProduceLogResponse resp;
   // acks=-1: every bucket is appended first, then the request waits (Fluss DelayedWrite)
   // until each bucket's high watermark passes its batch, or the request timeout.
   std::vector<std::pair<int, LogOffset>> waits;
-  for (proto::PbProduceLogReqForBucket& bucket_req : *req.mutable_buckets_req()) {
+  for (const proto::ProduceLogRequestView::Bucket& bucket_req : req.buckets) {
     proto::PbProduceLogRespForBucket* out = resp.add_buckets_resp();
-    TableBucket bucket = EchoBucket(req.table_id(), bucket_req, out);
-    std::string* records = bucket_req.mutable_records();
-    auto appended = replicas_.AppendRecordsToLeader(
-        bucket, std::span<char>(records->data(), records->size()), req.acks());
+    out->set_bucket_id(bucket_req.bucket_id);
+    std::optional<PartitionId> partition;
+    if (bucket_req.partition_id) {
+      partition = PartitionId(*bucket_req.partition_id);
+      out->set_partition_id(*bucket_req.partition_id);
+    }
+    TableBucket bucket{TableId(req.table_id), partition, BucketId(bucket_req.bucket_id)};
+    auto appended = replicas_.AppendRecordsToLeader(bucket, bucket_req.records, req.acks);
     if (appended.ok()) {
       out->set_base_offset(appended->first_offset.value());
-      if (req.acks() == -1 && appended->last_offset.value() >= 0) {
+      if (req.acks == -1 && appended->last_offset.value() >= 0) {
         waits.emplace_back(resp.buckets_resp_size() - 1, appended->last_offset + 1);
       }
     } else {
@@ -118,7 +161,7 @@ Task<Result<proto::ProduceLogResponse>> TabletService::ProduceLog(proto::Produce
     proto::PbProduceLogRespForBucket* out = resp.mutable_buckets_resp(index);
     std::optional<PartitionId> partition;
     if (out->has_partition_id()) partition = PartitionId(out->partition_id());
-    TableBucket bucket{TableId(req.table_id()), partition, BucketId(out->bucket_id())};
+    TableBucket bucket{TableId(req.table_id), partition, BucketId(out->bucket_id())};
     Status replicated = co_await replicas_.WaitForReplication(bucket, required, deadline);
     if (!replicated.ok()) {
       out->clear_base_offset();

@@ -8,6 +8,7 @@
 #include "common/result.h"
 #include "metadata/metadata_store.h"
 #include "proto/FlussApi.pb.h"
+#include "proto/produce_log_view.h"
 #include "record/arrow/arrow_projection.h"
 #include "replica/replica_manager.h"
 #include "rpc/dispatcher.h"
@@ -40,7 +41,12 @@ class TabletService {
 
   void Register(rpc::Dispatcher& dispatcher);
 
+  /// The wire handler: parses the payload in place (proto::ProduceLogRequestView) and
+  /// answers the encoded response.
+  Task<Result<ByteBuffer>> ProduceLogPayload(rpc::RequestContext context, ByteBuffer payload);
   Task<Result<proto::ProduceLogResponse>> ProduceLog(proto::ProduceLogRequest req);
+  /// `req`'s records must stay valid until the returned task completes.
+  Task<Result<proto::ProduceLogResponse>> ProduceLog(proto::ProduceLogRequestView req);
   /// The wire handler of FetchLog. Records that need no projection stay in their segment
   /// files and go to the socket with sendfile; the protobuf envelope is encoded around them
   /// (proto::EncodeFetchLogResponseAround), so the bytes on the wire are those FetchLog()'s
