@@ -306,10 +306,13 @@ Result<double> AppendMaxRate(CommandContext& ctx, const std::vector<AppendWriter
         break;
       if (deadline && Clock::now() >= *deadline) break;
       const int64_t end = std::min(limits.rows, first + kChunk);
+      // One clock read per chunk: `ts` is when the chunk was claimed (reading the clock per
+      // row cost the driver about 5% of its CPU, time no real producer spends per row).
+      const int64_t ts = Nanos(Clock::now());
       for (int64_t i = first; i < end; ++i) {
         GenericRow& row = pool[static_cast<size_t>(i) & (pool.size() - 1)];
         row[0] = Datum(i);
-        row[1] = Datum(Nanos(Clock::now()));
+        row[1] = Datum(ts);
         Status st = writer->Append(row);
         if (!st.ok()) {
           error.Note(st);

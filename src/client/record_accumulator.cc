@@ -28,6 +28,18 @@ void RecordAccumulator::ReturnBuilderLocked(std::unique_ptr<RecordsBuilder> buil
   if (builder != nullptr && free_builders_.size() < 4) free_builders_.push_back(std::move(builder));
 }
 
+namespace {
+// Spare batch buffers kept, as for builders: enough for the batches a writer has in flight
+// to one server, without holding much more memory than the open batches themselves.
+constexpr size_t kMaxSpareBuffers = 4;
+}  // namespace
+
+void RecordAccumulator::LendSpareBufferLocked(WriteBatch* batch) {
+  if (spare_buffers_.empty() || batch->bytes().capacity() > 0) return;
+  batch->bytes().swap(spare_buffers_.back());
+  spare_buffers_.pop_back();
+}
+
 void RecordAccumulator::Account(WriteBatch* batch, int64_t new_bytes) {
   buffered_bytes_ += new_bytes - batch->accounted_bytes();
   batch->set_accounted_bytes(new_bytes);
@@ -103,6 +115,7 @@ Result<std::shared_ptr<BatchCompletion>> RecordAccumulator::Append(const record:
   // The batch is full: close it, move the sticky bucket on, and build it on this thread.
   batch->set_state(WriteBatch::State::kClosing);
   assigner_->OnNewBatch(bucket, available_);
+  LendSpareBufferLocked(batch);
   lock.unlock();
   BuildClosed(batch);
   return completion;
@@ -147,6 +160,7 @@ std::vector<std::unique_ptr<WriteBatch>> RecordAccumulator::TakeReady(
         }
         if (front.state() == WriteBatch::State::kOpen && IsDueLocked(front, now)) {
           front.set_state(WriteBatch::State::kClosing);
+          LendSpareBufferLocked(&front);
           to_build.push_back(&front);
           out.push_back(std::move(queue.batches.front()));
           queue.batches.pop_front();
@@ -184,11 +198,17 @@ std::vector<std::unique_ptr<WriteBatch>> RecordAccumulator::TakeReady(
   return out;
 }
 
-void RecordAccumulator::Release(const WriteBatch& batch) {
+void RecordAccumulator::Release(WriteBatch& batch) {
+  ByteBuffer bytes;
+  bytes.swap(batch.bytes());
+  bytes.clear();
   {
     std::lock_guard<std::mutex> lock(mu_);
     buffered_bytes_ -= batch.accounted_bytes();
     incomplete_.erase(&batch);
+    if (bytes.capacity() > 0 && spare_buffers_.size() < kMaxSpareBuffers) {
+      spare_buffers_.push_back(std::move(bytes));
+    }
   }
   memory_cv_.notify_all();
 }
