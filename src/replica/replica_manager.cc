@@ -514,6 +514,12 @@ Result<kv::KvPutResult> ReplicaManager::PutKv(const TableBucket& bucket, ByteVie
   return result;
 }
 
+void ReplicaManager::RecomputeHighWatermarks() {
+  for (auto& [bucket, replica] : replicas_) {
+    if (replica->is_leader()) MaybeIncrementLeaderHighWatermark(replica.get());
+  }
+}
+
 bool ReplicaManager::MaybeIncrementLeaderHighWatermark(Replica* replica) {
   ReplicationState& repl = replica->repl;
   if (!repl.is_leader) return false;
@@ -568,13 +574,13 @@ Result<BucketRead> ReplicaManager::Read(const TableBucket& bucket, LogOffset fet
   params.isolation =
       from_follower ? log::FetchIsolation::kLogEnd : log::FetchIsolation::kHighWatermark;
   params.min_one_batch = min_one_batch;
+  params.zero_copy = zero_copy;
   STROM_ASSIGN_OR_RETURN(log::FetchDataInfo data, replica->log->Read(params));
   BucketRead read{std::move(data.records), std::move(data.slice), replica->log->high_watermark(),
                   replica->log->log_start_offset()};
   if (from_follower) {
     const LogOffset resolved =
         fetch_offset.value() < 0 ? replica->log->log_start_offset() : fetch_offset;
-  params.zero_copy = zero_copy;
     const LogOffset previous = follower->second.log_end_offset;
     follower->second.UpdateFetchState(resolved, NowMs(), replica->log->log_end_offset());
     MaybeExpandIsr(replica, follower_id);
@@ -718,6 +724,7 @@ Task<void> ReplicaManager::IsrExpirationLoop() {
     co_await isr_expiration_timer_.async_wait(kAwaitTuple);
     if (stopping_) break;
     MaybeShrinkIsr();
+    RecomputeHighWatermarks();
   }
 }
 
@@ -777,6 +784,7 @@ Status ReplicaManager::MakeLeader(Replica* replica, const NotifyLeaderAndIsrItem
   const bool was_leader = repl.is_leader;
   repl.is_leader = true;
   if (new_epoch) {
+    repl.fenced = false;
     repl.leader_epoch = lai.leader_epoch;
     repl.leader_end_offset_snapshot = replica->log->log_end_offset();
     // Everything past this offset is written in this epoch.
@@ -811,6 +819,7 @@ Status ReplicaManager::MakeFollower(Replica* replica, const NotifyLeaderAndIsrIt
   repl.is_leader = false;
   repl.leader = lai.leader;
   if (!new_epoch) return Status::OK();
+  repl.fenced = false;
   repl.leader_epoch = lai.leader_epoch;
   // Writes waiting for replication here will never complete: answer them now.
   WakeBucket(replica->bucket);
@@ -837,6 +846,39 @@ Status ReplicaManager::MakeFollower(Replica* replica, const NotifyLeaderAndIsrIt
     fetcher->AddBucket(replica->bucket);
   }
   return Status::OK();
+}
+
+size_t ReplicaManager::FenceLeadership() {
+  leadership_fenced_ = true;
+  size_t fenced = 0;
+  for (auto& [bucket, replica] : replicas_) {
+    ReplicationState& repl = replica->repl;
+    if (!repl.is_leader) continue;
+    // Not leader any more: every leader path (append, PutKv, reads, lookups, ListOffsets,
+    // the high watermark, ISR changes) refuses or stops from here on.
+    repl.is_leader = false;
+    repl.fenced = true;
+    repl.leader = ServerId(-1);
+    repl.pending_isr.reset();
+    ++repl.isr_version;  // an AdjustIsr answer still on its way is dropped
+    CloseKv(replica.get());
+    // Waiting acks=-1 writes answer NOT_LEADER_OR_FOLLOWER, long polls re-read and get it.
+    WakeBucket(bucket);
+    STROM_LOG_WARN(kComponent,
+                   "server {} stops leading {} at leader epoch {} (high watermark {}, log end "
+                   "{}): its ZooKeeper session is lost",
+                   options_.server_id, bucket, repl.leader_epoch, replica->log->high_watermark(),
+                   replica->log->log_end_offset());
+    ++fenced;
+  }
+  return fenced;
+}
+
+void ReplicaManager::AllowLeadership() {
+  if (!leadership_fenced_) return;
+  leadership_fenced_ = false;
+  STROM_LOG_INFO(kComponent, "server {} may lead buckets again (new ZooKeeper session)",
+                 options_.server_id);
 }
 
 namespace {
@@ -885,6 +927,15 @@ Task<std::vector<BucketResult>> ReplicaManager::BecomeLeaderOrFollower(
                      "{}: partitioned tables are not replicated by this server yet", bucket));
       continue;
     }
+    if (leadership_fenced_ && item.leader_and_isr.leader == options_.server_id) {
+      // Sent before the session was lost (the coordinator has since seen this server leave):
+      // leading now could acknowledge writes beside the leader elected meanwhile.
+      fail(MakeError(ErrorCode::kNotLeaderOrFollower,
+                     "tablet server {} lost its ZooKeeper session and leads no bucket until it "
+                     "is registered again; not taking {} at leader epoch {}",
+                     options_.server_id, bucket, item.leader_and_isr.leader_epoch));
+      continue;
+    }
     Replica* replica = Find(bucket);
     if (replica == nullptr) {
       std::shared_ptr<const metadata::TableInfo> table;
@@ -929,6 +980,13 @@ Task<std::vector<BucketResult>> ReplicaManager::BecomeLeaderOrFollower(
       continue;
     }
     const bool new_epoch = lai.leader_epoch > repl.leader_epoch;
+    if (repl.fenced && !new_epoch) {
+      fail(MakeError(ErrorCode::kFencedLeaderEpoch,
+                     "tablet server {} gave up leader epoch {} of {} when its ZooKeeper session "
+                     "was lost and takes a newer leader epoch only",
+                     options_.server_id, repl.leader_epoch, bucket));
+      continue;
+    }
     Status s = lai.leader == options_.server_id ? MakeLeader(replica, item, new_epoch)
                                                 : MakeFollower(replica, item, new_epoch);
     if (!s.ok())

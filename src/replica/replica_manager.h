@@ -216,19 +216,45 @@ class ReplicaManager {
   /// makes the replica leader (own id == leader: takes the ISR, remembers its log end, opens
   /// the KV tablet of a primary-key table from its checkpoint plus the changelog) or follower
   /// (closes the KV tablet, truncates the log to its high watermark, fetches from the leader).
-  /// The same leader epoch again only refreshes the ISR.
+  /// The same leader epoch again only refreshes the ISR. See FenceLeadership() for a server
+  /// that lost its ZooKeeper session.
   Task<std::vector<BucketResult>> BecomeLeaderOrFollower(CoordinatorEpoch coordinator_epoch,
                                                          std::vector<NotifyLeaderAndIsrItem> items);
   /// StopReplica: stops fetching, fails waiting writes, closes the tablets (deletes their
   /// files when asked). kFencedLeaderEpoch for a leader epoch older than the replica's.
   Task<std::vector<BucketResult>> StopReplicas(CoordinatorEpoch coordinator_epoch,
                                                std::vector<StopReplicaItem> items);
+  /// The tablet server lost its ZooKeeper session (expired, or cut off for longer than the
+  /// session timeout, after which ZooKeeper has ended it): the coordinator has seen the
+  /// server leave and elects other leaders with a newer leader epoch. Every bucket led here
+  /// stops leading at once: writes, reads and lookups answer NOT_LEADER_OR_FOLLOWER (acks=-1
+  /// writes waiting for the ISR included, never acknowledged afterwards), the high watermark
+  /// stops, ISR proposals in flight are dropped, KV tablets are closed (their checkpoints
+  /// hold committed state only). Until AllowLeadership(), NotifyLeaderAndIsr refuses to make
+  /// this server leader of anything (NOT_LEADER_OR_FOLLOWER); afterwards a fenced bucket
+  /// takes only a newer leader epoch (FENCED_LEADER_EPOCH for its own), as leader or
+  /// follower. Followed buckets keep fetching. Returns how many buckets were led.
+  size_t FenceLeadership();
+  /// A new ZooKeeper session exists (the server registers again): NotifyLeaderAndIsr may make
+  /// this server leader again, each fenced bucket with a newer leader epoch.
+  void AllowLeadership();
+  /// Between FenceLeadership() and AllowLeadership().
+  bool leadership_fenced() const { return leadership_fenced_; }
+
   /// Where ISR changes are proposed (the coordinator). Without one the ISR never changes.
   /// Not owned; must outlive the manager.
   void SetIsrChannel(IsrChannel* channel) { isr_channel_ = channel; }
   /// Where followers find their leaders. Not owned; must outlive the manager.
   void SetServerDirectory(const ServerDirectory* directory) { directory_ = directory; }
   const ServerDirectory* server_directory() const { return directory_; }
+  /// Recomputes the high watermark of every bucket led here; on UpdateMetadata (the
+  /// directory changed) and with every ISR expiration check. A follower outside the ISR that
+  /// was caught up counts for the high watermark while it is alive and within the lag time
+  /// (Kafka's rule, so that it can join the ISR); once the directory says it is gone, or the
+  /// lag time has passed, it no longer holds back acks=all writes. Nothing else would
+  /// recompute it when the only other events are retries of the waiting writes (duplicates
+  /// append nothing) and the followers left have nothing new to fetch.
+  void RecomputeHighWatermarks();
 
   // ---- the follower side (called by ReplicaFetcher) ----
 
@@ -307,6 +333,8 @@ class ReplicaManager {
   IsrChannel* isr_channel_ = nullptr;
   const ServerDirectory* directory_ = nullptr;
   CoordinatorEpoch coordinator_epoch_{-1};
+  /// Set by FenceLeadership(), cleared by AllowLeadership().
+  bool leadership_fenced_ = false;
   /// One fetcher per leader server this server follows, keyed by the leader's id; stopped
   /// and destroyed at Stop() only (an idle one waits for buckets).
   std::map<int32_t, std::unique_ptr<ReplicaFetcher>> fetchers_;

@@ -91,6 +91,10 @@ struct ReplicationState {
   std::optional<EpochStart> epoch_start;
   /// Followers of a leader, by server id.
   std::map<int32_t, FollowerState> followers;
+  /// The replica led its bucket at `leader_epoch` when this server lost its ZooKeeper
+  /// session and gave that leadership up (ReplicaManager::FenceLeadership): only a newer
+  /// leader epoch makes it leader or follower again.
+  bool fenced = false;
 
   bool isr_inflight() const { return pending_isr.has_value(); }
   /// The ISR the high watermark must wait for: while an expansion is in flight the proposed

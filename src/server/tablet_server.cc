@@ -141,6 +141,8 @@ Task<Status> TabletServer::Start() {
     co_await zk_->Close();
     co_return replicas_started;
   }
+  session_listener_ =
+      zk_->AddSessionListener([this](zk::SessionEvent event) { OnSessionEvent(event); });
 
   tablet_ = std::make_unique<tablet::TabletService>(*replicas_, *store_);
   control_ = std::make_unique<tablet::TabletControlService>(*replicas_, *cache_);
@@ -187,10 +189,30 @@ Task<Status> TabletServer::Start() {
   co_return Status::OK();
 }
 
+void TabletServer::OnSessionEvent(zk::SessionEvent event) {
+  if (replicas_ == nullptr) return;
+  if (event == zk::SessionEvent::kExpired) {
+    // The session, and with it the registration, is gone (or may be: cut off for longer than
+    // the session timeout). The coordinator elects other leaders for this server's buckets,
+    // so nothing may be acknowledged here as their leader any more.
+    size_t fenced = replicas_->FenceLeadership();
+    STROM_LOG_WARN(kComponent,
+                   "tablet server {} lost its ZooKeeper session: fenced, no longer leading {} "
+                   "buckets",
+                   id_, fenced);
+  } else if (event == zk::SessionEvent::kNewSession) {
+    // The registration is re-created on this session; the coordinator then sends the leaders
+    // it decided meanwhile, with newer leader epochs.
+    replicas_->AllowLeadership();
+  }
+}
+
 Task<void> TabletServer::MoveLeadershipAway() {
   auto deadline = SteadyClock::now() + options_.controlled_shutdown_timeout;
   while (SteadyClock::now() < deadline) {
-    auto remaining = co_await isr_channel_->ControlledShutdown(0);
+    // Epoch -1, as Fluss 0.9.1's TabletServer sends: tablet servers have no epoch there yet
+    // and its coordinator does not check it (a TODO in CoordinatorEventProcessor).
+    auto remaining = co_await isr_channel_->ControlledShutdown(-1);
     if (remaining.ok() && remaining->empty()) {
       STROM_LOG_INFO(kComponent, "controlled shutdown: no bucket is led here any more");
       co_return;
@@ -213,6 +235,7 @@ Task<void> TabletServer::Stop() {
   STROM_LOG_INFO(kComponent, "tablet server {} stopping", id_);
   if (cache_->coordinator()) co_await MoveLeadershipAway();
   co_await registration_->Unregister();
+  zk_->RemoveSessionListener(session_listener_);
   replicas_->delayed_fetches().Stop();  // long polls answer now
   co_await rpc_server_->Stop(std::chrono::seconds(5));
   co_await replicas_->Stop();

@@ -16,6 +16,7 @@ namespace strom::zk {
 class ZkClient;
 class ZkMetadataStore;
 class EphemeralNode;
+enum class SessionEvent;
 }  // namespace strom::zk
 namespace strom::replica {
 class ReplicaManager;
@@ -55,7 +56,9 @@ struct TabletServerOptions {
 /// coordinator's requests (TabletControlService: NotifyLeaderAndIsr, StopReplica,
 /// UpdateMetadata into a MetadataCache), the read-only admin and Metadata handlers (answered
 /// from the cache and the store), AdjustIsr towards the active coordinator, and the
-/// registration at `/tabletservers/ids/{id}` (re-created on a new session).
+/// registration at `/tabletservers/ids/{id}` (re-created on a new session). Losing the
+/// ZooKeeper session fences the server: it stops leading every bucket until the coordinator
+/// names it leader again with a newer leader epoch (ReplicaManager::FenceLeadership).
 ///
 /// Lifecycle: Start() brings components up in dependency order and registers last (the
 /// coordinator may call at once); Stop() first asks the coordinator to move leaderships away
@@ -78,6 +81,9 @@ class TabletServer {
  private:
   class CacheView;
   Task<void> MoveLeadershipAway();
+  /// Session expiry fences every leadership (ReplicaManager::FenceLeadership); a new session
+  /// allows leadership again.
+  void OnSessionEvent(zk::SessionEvent event);
 
   asio::io_context& io_;
   TabletServerOptions options_;
@@ -95,6 +101,7 @@ class TabletServer {
   std::unique_ptr<coordinator::CoordinatorService> admin_reads_;
   std::unique_ptr<rpc::Server> rpc_server_;
   std::unique_ptr<zk::EphemeralNode> registration_;
+  int session_listener_ = 0;
   bool started_ = false;
 };
 

@@ -43,9 +43,6 @@ class ClusterHarness {
     std::string session_timeout = "3 s";
     std::string log_level = "info";
     std::chrono::milliseconds start_timeout{30000};
-    /// More `server.yaml` lines (key, value) for every server, e.g.
-    /// {"log.replica.min-in-sync-replicas-number", "2"}.
-    std::vector<std::pair<std::string, std::string>> extra_config;
     /// A restarted tablet server listens on the port it had before (as a real deployment's
     /// does), so clients' bootstrap addresses stay valid however often servers restart.
     bool restart_on_same_port = false;
@@ -76,7 +73,6 @@ class ClusterHarness {
            << "zookeeper.client.retry-wait: 200 ms\n"
            << "default.replication.factor: " << options_.default_replication_factor << "\n"
            << "default.bucket.number: 3\n";
-    for (const auto& [key, value] : options_.extra_config) config << key << ": " << value << "\n";
     config.close();
     if (StartCoordinator() < 0) {
       *why = "coordinator did not start (see " + LogPath("coordinator-0") + ")";
@@ -105,22 +101,40 @@ class ClusterHarness {
     return index;
   }
 
-  /// Starts (or restarts) tablet server `id` on a free port with its own data directory.
-  bool StartTablet(int id) {
+  /// Starts (or restarts) tablet server `id` on a free port with its own data directory,
+  /// with the cluster's `server.yaml` or the given one (e.g. WriteConfig's copy with another
+  /// `zookeeper.address`).
+  bool StartTablet(int id, const std::string& config_path = "") {
     static const std::regex kReady(R"(strom-server tablet \d+ ready on 127\.0\.0\.1:(\d+) .*)");
     std::string data = (options_.dir / ("ts-" + std::to_string(id))).string();
     std::string port = "0";
     if (auto it = ports_.find(id); options_.restart_on_same_port && it != ports_.end()) {
       port = std::to_string(it->second);
     }
+    const std::string& config = config_path.empty() ? config_path_ : config_path;
     auto child = ChildServer::Start(
-        {options_.server_binary, "tablet", "--id", std::to_string(id), "--config", config_path_,
+        {options_.server_binary, "tablet", "--id", std::to_string(id), "--config", config,
          "--data-dir", data, "--port", port, "--log-level", options_.log_level},
         kReady, LogPath("ts-" + std::to_string(id)), options_.start_timeout);
     if (child == nullptr) return false;
     ports_[id] = child->port();
     tablets_[id] = std::move(child);
     return true;
+  }
+
+  /// Writes `{dir}/{name}.yaml`: the cluster's `server.yaml` with `key` set to `value`
+  /// (replaced, or added); returns its path.
+  std::string WriteConfig(const std::string& name, const std::string& key,
+                          const std::string& value) {
+    std::ifstream in(config_path_);
+    std::string path = (options_.dir / (name + ".yaml")).string();
+    std::ofstream out(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(key + ":", 0) != 0) out << line << "\n";
+    }
+    out << key << ": " << value << "\n";
+    return path;
   }
 
   ChildServer* tablet(int id) {
