@@ -46,6 +46,12 @@ ByteBuffer RandomBytes(size_t n, uint32_t seed) {
   return out;
 }
 
+// A raw FetchLog call (the test handler reads the payload as text).
+Task<Result<ByteBuffer>> Fetch(std::shared_ptr<Connection> c, std::string request) {
+  co_return co_await c->Call(static_cast<int16_t>(proto::ApiKey::kFetchLog), 0,
+                             std::move(request), 10s);
+}
+
 FileRegion RegionOf(const std::shared_ptr<TempFile>& file, uint64_t offset, size_t size) {
   return FileRegion{file, file->fd, offset, size};
 }
@@ -118,11 +124,6 @@ class ResponseBodyServerTest : public ::testing::Test {
     return *c;
   }
 
-  Task<Result<ByteBuffer>> Fetch(std::shared_ptr<Connection> c, std::string request) {
-    co_return co_await c->Call(static_cast<int16_t>(proto::ApiKey::kFetchLog), 0,
-                               std::move(request), 10s);
-  }
-
   ByteBuffer Expected(int32_t request_id, uint64_t offset, size_t size) const {
     return std::to_string(request_id) + ":" + contents_.substr(offset, size) + ".";
   }
@@ -160,11 +161,11 @@ TEST_F(ResponseBodyServerTest, PipelinedCallsWithRegionsStayFramed) {
     Gate gate;
     Executor ex = co_await asio::this_coro::executor;
     for (size_t i = 0; i < results.size(); ++i) {
-      auto one = [](ResponseBodyServerTest* self, std::shared_ptr<Connection> conn, size_t i,
+      auto one = [](std::shared_ptr<Connection> conn, size_t i,
                     Result<ByteBuffer>* out) -> Task<void> {
-        *out = co_await self->Fetch(conn, fmt::format("{},{}", i * 1000, 1000 + i * 20000));
+        *out = co_await Fetch(conn, fmt::format("{},{}", i * 1000, 1000 + i * 20000));
       };
-      SpawnBackground(ex, gate, "fetch", one(this, c, i, &results[i]));
+      SpawnBackground(ex, gate, "fetch", one(c, i, &results[i]));
     }
     co_await gate.Close();
   };
