@@ -54,12 +54,20 @@ class WireReader {
     return false;  // more than 10 bytes
   }
 
+  // A tag as protobuf reads one: at most 5 bytes, the value taken modulo 2^32.
   bool Tag(uint32_t* field, uint32_t* wire_type) {
-    uint64_t tag = 0;
-    if (!Varint(&tag) || tag > UINT32_MAX) return false;
-    *field = static_cast<uint32_t>(tag >> 3);
-    *wire_type = static_cast<uint32_t>(tag & 7);
-    return *field != 0;
+    uint32_t tag = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (pos_ == bytes_.size()) return false;
+      const auto byte = static_cast<uint8_t>(bytes_[pos_++]);
+      tag |= static_cast<uint32_t>(byte & 0x7f) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        *field = tag >> 3;
+        *wire_type = tag & 7;
+        return *field != 0;
+      }
+    }
+    return false;
   }
 
   bool LengthDelimited(ByteView* out) {
@@ -107,7 +115,9 @@ class WireReader {
 
 int32_t AsInt32(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
 
-bool ParseBucket(ByteView bytes, FetchLogResponseView::Bucket* bucket, bool* has_bucket_id) {
+// `remote_incomplete` is set when an embedded PbRemoteLogFetchInfo lacks a required field.
+bool ParseBucket(ByteView bytes, FetchLogResponseView::Bucket* bucket, bool* has_bucket_id,
+                 bool* remote_incomplete) {
   WireReader reader(bytes);
   while (!reader.done()) {
     uint32_t field = 0;
@@ -131,7 +141,14 @@ bool ParseBucket(ByteView bytes, FetchLogResponseView::Bucket* bucket, bool* has
     } else if (wire_type == kLengthDelimited && (field == 4 || field == 7 || field == 8)) {
       if (!reader.LengthDelimited(&view)) return false;
       if (field == 4) bucket->error_message = view;
-      if (field == 7) bucket->remote_log_fetch_info = view;  // the last occurrence
+      if (field == 7) {
+        // Rare (tiered segments): checked with the generated message, as protobuf would
+        // parse it; the view keeps the last occurrence's bytes.
+        PbRemoteLogFetchInfo info;
+        if (!info.ParsePartialFromArray(view.data(), static_cast<int>(view.size()))) return false;
+        if (!info.IsInitialized()) *remote_incomplete = true;
+        bucket->remote_log_fetch_info = view;
+      }
       if (field == 8) bucket->records = view;
     } else if (!reader.SkipField(field, wire_type)) {
       return false;
@@ -156,11 +173,16 @@ bool ParseTable(ByteView bytes, FetchLogResponseView::Table* table, bool* has_ta
       ByteView view;
       if (!reader.LengthDelimited(&view)) return false;
       bool has_bucket_id = false;
+      bool remote_incomplete = false;
       FetchLogResponseView::Bucket& bucket = table->buckets.emplace_back();
-      if (!ParseBucket(view, &bucket, &has_bucket_id)) return false;
+      if (!ParseBucket(view, &bucket, &has_bucket_id, &remote_incomplete)) return false;
       if (!has_bucket_id) {
         missing->push_back(fmt::format("tables_resp[{}].buckets_resp[{}].bucket_id", table_index,
                                        table->buckets.size() - 1));
+      }
+      if (remote_incomplete) {
+        missing->push_back(fmt::format("tables_resp[{}].buckets_resp[{}].remote_log_fetch_info",
+                                       table_index, table->buckets.size() - 1));
       }
     } else if (!reader.SkipField(field, wire_type)) {
       return false;

@@ -65,9 +65,10 @@ struct FetchLogResponseView {
 /// Parses a FetchLogResponse payload with protobuf's proto2 rules: fields in any order, the
 /// last occurrence of a scalar wins, every `tables_resp` / `buckets_resp` occurrence adds an
 /// entry, unknown fields (and known field numbers with an unexpected wire type) are skipped,
-/// a missing required field (`table_id`, `bucket_id`) fails. Errors are kCorruptMessage,
-/// worded as proto::ParseMessage words them; `out` is then empty. Never reads outside
-/// `payload`.
+/// a missing required field (`table_id`, `bucket_id`, or one inside an embedded
+/// `remote_log_fetch_info`, which is checked with the generated message) fails. Errors are
+/// kCorruptMessage, worded as proto::ParseMessage words them; `out` is then empty. Never
+/// reads outside `payload`.
 Status ParseFetchLogResponse(ByteView payload, FetchLogResponseView* out);
 
 }  // namespace strom::proto

@@ -1,5 +1,6 @@
 #include "proto/fetch_log_view.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -207,7 +208,7 @@ TEST(FetchLogViewTest, FollowsProtobufOnUnknownFieldsRepeatsAndWireTypeMismatche
   bw.U8((8 << 3) | 2);
   bw.Varint64(3);
   bw.Bytes("xyz");
-  bw.U8((20 << 3) | 2);
+  bw.Varint64((20 << 3) | 2);  // a tag of two bytes
   bw.Varint64(1);
   bw.Bytes("q");
   ByteBuffer table;
@@ -262,7 +263,9 @@ TEST(FetchLogViewTest, AgreesWithProtobufOnTruncatedAndGarbageInput) {
         message.IsInitialized();
     FetchLogResponseView view;
     Status parsed = ParseFetchLogResponse(bytes, &view);
-    ASSERT_EQ(parsed.ok(), protobuf_ok) << what << ": " << parsed.ToString();
+    std::string hex;
+    for (char c : bytes.substr(0, 64)) hex += fmt::format("{:02x} ", static_cast<uint8_t>(c));
+    ASSERT_EQ(parsed.ok(), protobuf_ok) << what << ": " << parsed.ToString() << " bytes " << hex;
     if (parsed.ok()) {
       ExpectSame(message, view);
     } else {
