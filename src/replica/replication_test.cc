@@ -500,5 +500,52 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   EXPECT_EQ((*lookup(1, 1))[1].as<std::string>(), "a2");
 }
 
+// A follower killed with kill -9: the coordinator shrinks the ISR without it (same leader
+// epoch), but until UpdateMetadata drops it from the directory the leader still counts it as
+// a caught-up replica (it was in sync a moment ago). Nothing else recomputes the high
+// watermark when the client only retries its waiting write (a duplicate appends nothing), so
+// the directory change must: otherwise acks=all writes time out for good.
+TEST_F(ReplicationTest, AFollowerThatLeftNoLongerHoldsBackTheHighWatermark) {
+  max_lag_ = std::chrono::seconds(30);  // Fluss's default: the lag window does not end here
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2, 3});
+  auto first = Produce(1, 0, 5, /*acks=*/-1);
+  ASSERT_FALSE(first.has_error_code()) << first.error_message();
+
+  // Server 3 dies; the directory does not know yet.
+  const metadata::ServerNode dead = directory_.nodes.at(3);
+  StopNode(3);
+  directory_.nodes[3] = dead;
+  auto unreplicated = Produce(1, 5, 5, /*acks=*/1);
+  ASSERT_FALSE(unreplicated.has_error_code()) << unreplicated.error_message();
+  // Server 2 has everything, and the leader knows (from its next fetch).
+  ASSERT_TRUE(WaitUntil([&] { return At(1)->repl.followers.at(2).log_end_offset == Leo(1); }));
+
+  // The coordinator removes it from the ISR (same leader epoch, next bucket epoch).
+  LeaderAndIsr& lai = coordinator_.state[Bucket(kLogTable)];
+  lai.isr = Ids({1, 2});
+  lai.bucket_epoch = BucketEpoch(lai.bucket_epoch.value() + 1);
+  NotifyLeaderAndIsrItem item;
+  item.table_path = metadata::TablePath{"db", "logs"};
+  item.bucket = Bucket(kLogTable);
+  item.replicas = Ids({1, 2, 3});
+  item.leader_and_isr = lai;
+  for (int id : {1, 2}) {
+    auto results = RunTask(io_, nodes_.at(id).manager->BecomeLeaderOrFollower(CoordinatorEpoch(1),
+                                                                              {item}));
+    ASSERT_TRUE(results.at(0).status.ok()) << results[0].status.ToString();
+  }
+  // Still alive as far as the leader knows, and caught up 30 s ago at most: it counts.
+  EXPECT_LT(Hw(1), Leo(1));
+
+  // UpdateMetadata without server 3.
+  directory_.nodes.erase(3);
+  nodes_.at(1).manager->RecomputeHighWatermarks();
+  EXPECT_EQ(Hw(1), Leo(1));
+  auto after = Produce(1, 10, 5, /*acks=*/-1);
+  EXPECT_FALSE(after.has_error_code()) << after.error_message();
+  EXPECT_EQ(Hw(1), Leo(1));
+}
+
 }  // namespace
 }  // namespace strom::replica

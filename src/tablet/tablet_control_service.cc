@@ -166,6 +166,8 @@ Task<Result<proto::UpdateMetadataResponse>> TabletControlService::UpdateMetadata
     proto::UpdateMetadataRequest req) {
   if (req.has_coordinator_epoch()) STROM_CO_RETURN_IF_ERROR(Fence(req.coordinator_epoch()));
   cache_.Update(req);
+  // A server that left may have held back the high watermark of buckets led here.
+  replicas_.RecomputeHighWatermarks();
   co_return proto::UpdateMetadataResponse();
 }
 
