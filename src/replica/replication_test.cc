@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/thread_pool.hpp>
 #include <filesystem>
@@ -66,6 +68,13 @@ class TestCoordinator : public IsrChannel {
   std::map<TableBucket, LeaderAndIsr> state;
   int adjust_calls = 0;
 };
+
+/// Runs one ProduceLog and stores its answer for the bucket (an acks=-1 write that waits).
+Task<void> ProduceInto(tablet::TabletService* service, proto::ProduceLogRequest req,
+                       std::optional<proto::PbProduceLogRespForBucket>* out) {
+  auto resp = co_await service->ProduceLog(std::move(req));
+  if (resp.ok() && resp->buckets_resp_size() == 1) *out = resp->buckets_resp(0);
+}
 
 Task<bool> PollUntil(std::function<bool()> condition, std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
@@ -498,6 +507,109 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   ASSERT_TRUE(three.has_value());
   EXPECT_EQ((*three)[2].as<int64_t>(), 30);
   EXPECT_EQ((*lookup(1, 1))[1].as<std::string>(), "a2");
+}
+
+TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
+  using server::testing::KvBatch;
+  using server::testing::KvOp;
+  using server::testing::KvRow;
+  // Long enough that the ISR keeps a stopped follower: acks=-1 writes wait. A minimum ISR
+  // of one lets the new leader below start alone and take the old one back into its ISR.
+  max_lag_ = std::chrono::seconds(30);
+  min_isr_ = 1;
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2, 3});
+  Elect(kPkTable, 1, {1, 2, 3});
+  ASSERT_FALSE(Produce(1, 0, 5, /*acks=*/-1).has_error_code());
+  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+
+  // An acks=-1 write waits for server 3, which is gone.
+  StopNode(3);
+  proto::ProduceLogRequest req;
+  req.set_acks(-1);
+  req.set_table_id(kLogTable.value());
+  req.set_timeout_ms(20000);
+  auto* b = req.add_buckets_req();
+  b->set_bucket_id(0);
+  b->set_records(server::testing::ArrowBatch(5, 1));
+  std::optional<proto::PbProduceLogRespForBucket> waiting;
+  asio::co_spawn(io_, ProduceInto(nodes_.at(1).service.get(), std::move(req), &waiting),
+                 asio::detached);
+  ASSERT_TRUE(WaitUntil([&] { return Leo(1) == LogOffset(6); }));
+  EXPECT_FALSE(waiting.has_value());
+
+  // The ZooKeeper session is lost: the waiting write is answered with the retriable
+  // NOT_LEADER_OR_FOLLOWER, never acknowledged.
+  ReplicaManager& fenced = *nodes_.at(1).manager;
+  EXPECT_EQ(fenced.FenceLeadership(), 2u);
+  EXPECT_TRUE(fenced.leadership_fenced());
+  ASSERT_TRUE(WaitUntil([&] { return waiting.has_value(); }));
+  EXPECT_EQ(waiting->error_code(), static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower))
+      << waiting->error_message();
+  EXPECT_FALSE(waiting->has_base_offset());
+  EXPECT_TRUE(IsRetriable(ErrorCode::kNotLeaderOrFollower));
+
+  // Nothing is taken afterwards, with any acks; the primary-key bucket closed its KV tablet.
+  const LogOffset end = Leo(1);
+  const LogOffset hw = Hw(1);
+  for (int acks : {1, 0, -1}) {
+    EXPECT_EQ(Produce(1, 100, 1, acks).error_code(),
+              static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower))
+        << "acks " << acks;
+  }
+  EXPECT_EQ(Leo(1), end);
+  EXPECT_EQ(Hw(1), hw);
+  EXPECT_EQ(At(1, kPkTable)->kv, nullptr);
+  proto::PutKvRequest put;
+  put.set_acks(1);
+  put.set_table_id(kPkTable.value());
+  put.set_timeout_ms(5000);
+  auto* pb = put.add_buckets_req();
+  pb->set_bucket_id(0);
+  pb->set_records(KvBatch({KvOp{KvRow(1, "a", 10), false}}));
+  auto put_resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(put)));
+  ASSERT_TRUE(put_resp.ok());
+  EXPECT_EQ(put_resp->buckets_resp(0).error_code(),
+            static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
+  // Followers no longer read from it.
+  EXPECT_EQ(fenced.Read(Bucket(kLogTable), LogOffset(0), 1 << 20, true, ServerId(2))
+                .status()
+                .code(),
+            ErrorCode::kNotLeaderOrFollower);
+
+  // A leadership sent before the session was lost is refused while it has no new session...
+  NotifyLeaderAndIsrItem same;
+  same.table_path = metadata::TablePath{"db", "logs"};
+  same.bucket = Bucket(kLogTable);
+  same.replicas = Ids({1, 2, 3});
+  same.leader_and_isr = coordinator_.state[Bucket(kLogTable)];
+  auto refused = RunTask(io_, fenced.BecomeLeaderOrFollower(CoordinatorEpoch(1), {same}));
+  EXPECT_EQ(refused[0].status.code(), ErrorCode::kNotLeaderOrFollower);
+  // ...and, once registered again, takes a newer leader epoch only.
+  fenced.AllowLeadership();
+  refused = RunTask(io_, fenced.BecomeLeaderOrFollower(CoordinatorEpoch(1), {same}));
+  EXPECT_EQ(refused[0].status.code(), ErrorCode::kFencedLeaderEpoch);
+  EXPECT_FALSE(At(1)->is_leader());
+
+  // The coordinator moved leadership to server 2 meanwhile; server 1 follows it (its
+  // unacknowledged tail is cut to what server 2 has) and rejoins the ISR.
+  Elect(kLogTable, 2, {2});
+  auto moved_on = Produce(2, 200, 2, /*acks=*/-1);
+  ASSERT_FALSE(moved_on.has_error_code()) << moved_on.error_message();
+  ASSERT_TRUE(WaitUntil([&] { return Isr() == Ids({1, 2}); }));
+  ASSERT_TRUE(WaitUntil([&] { return Leo(1) == Leo(2); }));
+  EXPECT_EQ(StoredIds(1), StoredIds(2));
+  std::vector<int32_t> ids = StoredIds(1);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 100), 0);
+  EXPECT_LE(std::count(ids.begin(), ids.end(), 5), 1);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 200), 1);
+
+  // And it leads again when the coordinator says so with a newer epoch.
+  Elect(kPkTable, 1, {1, 2});
+  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  Elect(kLogTable, 1, {1, 2});
+  auto again = Produce(1, 300, 1, /*acks=*/-1);
+  EXPECT_FALSE(again.has_error_code()) << again.error_message();
 }
 
 // A follower killed with kill -9: the coordinator shrinks the ISR without it (same leader
