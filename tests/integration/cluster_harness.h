@@ -43,6 +43,9 @@ class ClusterHarness {
     std::string session_timeout = "3 s";
     std::string log_level = "info";
     std::chrono::milliseconds start_timeout{30000};
+    /// More `server.yaml` lines (key, value) for every server, e.g.
+    /// {"log.replica.min-in-sync-replicas-number", "2"}.
+    std::vector<std::pair<std::string, std::string>> extra_config;
     /// A restarted tablet server listens on the port it had before (as a real deployment's
     /// does), so clients' bootstrap addresses stay valid however often servers restart.
     bool restart_on_same_port = false;
@@ -73,6 +76,7 @@ class ClusterHarness {
            << "zookeeper.client.retry-wait: 200 ms\n"
            << "default.replication.factor: " << options_.default_replication_factor << "\n"
            << "default.bucket.number: 3\n";
+    for (const auto& [key, value] : options_.extra_config) config << key << ": " << value << "\n";
     config.close();
     if (StartCoordinator() < 0) {
       *why = "coordinator did not start (see " + LogPath("coordinator-0") + ")";
