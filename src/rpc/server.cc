@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <asio/ip/address.hpp>
 #include <cctype>
+#include <csignal>
+#include <mutex>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -117,8 +119,21 @@ void Server::RegisterBuiltins() {
       });
 }
 
+namespace {
+
+// FetchLog records leave by sendfile(2), which has no MSG_NOSIGNAL: a peer that closes its
+// socket mid-response would raise SIGPIPE and end the process. Every write path reports EPIPE
+// as an error instead once the signal is ignored, so a serving process ignores it.
+void IgnoreSigpipeOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
+}
+
+}  // namespace
+
 Status Server::Start() {
   STROM_CHECK(state_ == State::kCreated, "Server::Start called twice");
+  IgnoreSigpipeOnce();
   asio::error_code ec;
   asio::ip::tcp::endpoint endpoint;
   asio::ip::address address = asio::ip::make_address(options_.host, ec);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/bytes.h"
@@ -313,6 +314,47 @@ TEST_F(BadInputProcessTest, FetchBeyondTheLogEndIsOffsetOutOfRange) {
   auto at_end = Call<ApiKey::kFetchLog>(*conn_, Fetch(table_id_, 10));
   ASSERT_TRUE(at_end.ok()) << at_end.status().ToString();
   EXPECT_FALSE(at_end->tables_resp(0).buckets_resp(0).has_error_code());
+  ExpectStillServes();
+}
+
+// Unprojected FetchLog records leave the segment by sendfile(2), which cannot be told not to
+// raise SIGPIPE. A client that asks for megabytes and resets its connection before reading
+// them must cost only that connection, not the process.
+TEST_F(BadInputProcessTest, ClientResettingMidFetchCostsOnlyItsConnection) {
+  proto::CreateTableRequest create;
+  *create.mutable_table_path() = Path("bad", "big");
+  create.set_table_json(LogTableJson(1, R"("table.log.format":"INDEXED")"));
+  create.set_ignore_if_exists(false);
+  auto created = Call<ApiKey::kCreateTable>(*conn_, create);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  proto::GetTableInfoRequest info;
+  *info.mutable_table_path() = Path("bad", "big");
+  auto table = Call<ApiKey::kGetTableInfo>(*conn_, info);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  // About 10 MiB stored: more than the loopback socket buffers of both ends hold.
+  for (int i = 0; i < 32; ++i) {
+    auto produced = Call<ApiKey::kProduceLog>(
+        *conn_, Produce(table->table_id(), server::testing::IndexedBatch(i * 10000, 10000)));
+    ASSERT_TRUE(produced.ok()) << produced.status().ToString();
+    ASSERT_FALSE(produced->buckets_resp(0).has_error_code());
+  }
+  proto::FetchLogRequest fetch = Fetch(table->table_id(), 0);
+  fetch.set_max_bytes(64 << 20);
+  fetch.mutable_tables_req(0)->mutable_buckets_req(0)->set_max_fetch_bytes(64 << 20);
+  for (int round = 0; round < 5; ++round) {
+    Result<asio::ip::tcp::socket> opened =
+        RunTask(io_, rpc::testing::RawConnect(server_->port()));
+    ASSERT_TRUE(opened.ok()) << "round " << round << ": " << opened.status().ToString();
+    asio::ip::tcp::socket socket = std::move(*opened);
+    RawSend(socket, rpc::testing::RequestFrame(static_cast<int16_t>(ApiKey::kFetchLog), 0,
+                                               round, fetch.SerializeAsString()));
+    std::this_thread::sleep_for(100ms);  // the server is now blocked in the middle of the answer
+    socket.set_option(asio::socket_base::linger(true, 0));  // close with a reset
+    asio::error_code ignored;
+    socket.close(ignored);
+  }
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(conn_->is_open()) << "an unrelated connection was closed";
   ExpectStillServes();
 }
 
