@@ -5,6 +5,8 @@
 #include <climits>
 #include <string>
 
+#include "proto/wire_reader.h"
+
 #include "proto/messages.h"
 
 namespace strom::proto {
@@ -19,106 +21,19 @@ constexpr uint8_t kTableIdTag = (1 << 3) | 0;      // PbFetchLogRespForTable.tab
 constexpr uint8_t kBucketsRespTag = (2 << 3) | 2;  // PbFetchLogRespForTable.buckets_resp
 constexpr uint8_t kRecordsTag = (8 << 3) | 2;      // PbFetchLogRespForBucket.records
 
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLengthDelimited = 2,
-  kStartGroup = 3,
-  kEndGroup = 4,
-  kFixed32 = 5,
-};
-
 Status EncodeBug(std::string_view what) {
   return MakeError(ErrorCode::kUnknownServerError, "cannot encode {}: {}", kTypeName, what);
 }
 
-// Reads protobuf wire format from bytes it does not own. Every method returns false on
-// malformed input (truncated varint or field, bad wire type) and never reads out of bounds.
-class WireReader {
- public:
-  explicit WireReader(ByteView bytes) : bytes_(bytes) {}
-
-  bool done() const { return pos_ == bytes_.size(); }
-
-  bool Varint(uint64_t* value) {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ == bytes_.size()) return false;
-      const auto byte = static_cast<uint8_t>(bytes_[pos_++]);
-      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) {
-        *value = result;
-        return true;
-      }
-    }
-    return false;  // more than 10 bytes
-  }
-
-  // A tag as protobuf reads one: at most 5 bytes, the value taken modulo 2^32.
-  bool Tag(uint32_t* field, uint32_t* wire_type) {
-    uint32_t tag = 0;
-    for (int i = 0; i < 5; ++i) {
-      if (pos_ == bytes_.size()) return false;
-      const auto byte = static_cast<uint8_t>(bytes_[pos_++]);
-      tag |= static_cast<uint32_t>(byte & 0x7f) << (7 * i);
-      if ((byte & 0x80) == 0) {
-        *field = tag >> 3;
-        *wire_type = tag & 7;
-        return *field != 0;
-      }
-    }
-    return false;
-  }
-
-  bool LengthDelimited(ByteView* out) {
-    uint64_t length = 0;
-    if (!Varint(&length) || length > bytes_.size() - pos_) return false;
-    *out = bytes_.substr(pos_, static_cast<size_t>(length));
-    pos_ += static_cast<size_t>(length);
-    return true;
-  }
-
-  bool Skip(size_t n) {
-    if (n > bytes_.size() - pos_) return false;
-    pos_ += n;
-    return true;
-  }
-
-  // Skips the value of a field of `wire_type` whose tag was just read (`field` names the
-  // group a start-group tag opens).
-  bool SkipField(uint32_t field, uint32_t wire_type, int depth = 0) {
-    uint64_t ignored = 0;
-    ByteView ignored_bytes;
-    switch (wire_type) {
-      case kVarint: return Varint(&ignored);
-      case kFixed64: return Skip(8);
-      case kLengthDelimited: return LengthDelimited(&ignored_bytes);
-      case kFixed32: return Skip(4);
-      case kStartGroup: {
-        if (depth >= 100) return false;  // protobuf's default recursion limit
-        for (;;) {
-          uint32_t inner = 0;
-          uint32_t inner_type = 0;
-          if (!Tag(&inner, &inner_type)) return false;
-          if (inner_type == kEndGroup) return inner == field;
-          if (!SkipField(inner, inner_type, depth + 1)) return false;
-        }
-      }
-      default: return false;  // an end-group tag outside its group, or wire types 6 and 7
-    }
-  }
-
- private:
-  ByteView bytes_;
-  size_t pos_ = 0;
-};
+using Reader = wire::WireReader<ByteView>;
+using namespace wire;  // the wire types
 
 int32_t AsInt32(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
 
 // `remote_incomplete` is set when an embedded PbRemoteLogFetchInfo lacks a required field.
 bool ParseBucket(ByteView bytes, FetchLogResponseView::Bucket* bucket, bool* has_bucket_id,
                  bool* remote_incomplete) {
-  WireReader reader(bytes);
+  Reader reader(bytes);
   while (!reader.done()) {
     uint32_t field = 0;
     uint32_t wire_type = 0;
@@ -159,7 +74,7 @@ bool ParseBucket(ByteView bytes, FetchLogResponseView::Bucket* bucket, bool* has
 
 bool ParseTable(ByteView bytes, FetchLogResponseView::Table* table, bool* has_table_id,
                 std::vector<std::string>* missing, size_t table_index) {
-  WireReader reader(bytes);
+  Reader reader(bytes);
   while (!reader.done()) {
     uint32_t field = 0;
     uint32_t wire_type = 0;
@@ -288,7 +203,7 @@ Status ParseFetchLogResponse(ByteView payload, FetchLogResponseView* out) {
                       payload.size());
   }
   std::vector<std::string> missing;
-  WireReader reader(payload);
+  Reader reader(payload);
   bool valid = true;
   while (valid && !reader.done()) {
     uint32_t field = 0;
