@@ -1258,18 +1258,19 @@ Task<Status> ClusterController::WriteRebalanceTask() {
   record.rebalance_id = rebalance_->id;
   record.status = rebalance_->status;
   for (const auto& [bucket, rb] : rebalance_->buckets) record.plan.push_back(rb.plan);
-  std::string json = RebalanceTaskToJson(record);
-  std::string path = paths_.Rebalance();
-  auto set = co_await zk_.Set(path, json);
+  co_return co_await PutPersistent(paths_.Rebalance(), RebalanceTaskToJson(record));
+}
+
+Task<Status> ClusterController::PutPersistent(std::string path, std::string data) {
+  auto set = co_await zk_.Set(path, data);
   if (set.ok()) co_return Status::OK();
   if (set.code() != zk::ZkCode::kNoNode) co_return set.status();
   auto parents = co_await zk_.CreateParents(path);
   if (!parents.ok()) co_return parents.status();
-  auto created = co_await zk_.Create(path, json, zk::CreateMode::kPersistent);
+  auto created = co_await zk_.Create(path, data, zk::CreateMode::kPersistent);
   if (created.ok()) co_return Status::OK();
   if (created.code() != zk::ZkCode::kNodeExists) co_return created.status();
-  auto again = co_await zk_.Set(path, json);
-  co_return again.status();
+  co_return (co_await zk_.Set(path, data)).status();
 }
 
 void ClusterController::AddStopReplica(RequestBatch& batch, ServerId to, const TableBucket& bucket,
@@ -1439,16 +1440,7 @@ Task<Status> ClusterController::WriteServerTags(const std::map<ServerId, ServerT
     if (deleted.ok() || deleted.code() == zk::ZkCode::kNoNode) co_return Status::OK();
     co_return deleted.status();
   }
-  std::string json = ServerTagsToJson(tags);
-  auto set = co_await zk_.Set(path, json);
-  if (set.ok()) co_return Status::OK();
-  if (set.code() != zk::ZkCode::kNoNode) co_return set.status();
-  auto parents = co_await zk_.CreateParents(path);
-  if (!parents.ok()) co_return parents.status();
-  auto created = co_await zk_.Create(path, json, zk::CreateMode::kPersistent);
-  if (created.ok()) co_return Status::OK();
-  if (created.code() != zk::ZkCode::kNodeExists) co_return created.status();
-  co_return (co_await zk_.Set(path, json)).status();
+  co_return co_await PutPersistent(std::move(path), ServerTagsToJson(tags));
 }
 
 Task<Result<proto::AddServerTagResponse>> ClusterController::AddServerTag(

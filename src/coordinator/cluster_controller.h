@@ -226,6 +226,8 @@ class ClusterController final : public BucketHost, public ClusterView {
   /// Writes the table's assignment znode from memory.
   Task<Status> WriteAssignment(TableId table_id);
   Task<Status> WriteRebalanceTask();
+  /// Writes `data` to the persistent znode `path`, creating it (and its parents) if missing.
+  Task<Status> PutPersistent(std::string path, std::string data);
   Task<Status> LoadServerTags();
   Task<Status> WriteServerTags(const std::map<ServerId, ServerTag>& tags);
   void AddStopReplica(RequestBatch& batch, ServerId to, const metadata::TableBucket& bucket,
