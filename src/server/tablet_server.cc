@@ -211,7 +211,7 @@ Task<void> TabletServer::MoveLeadershipAway() {
   auto deadline = SteadyClock::now() + options_.controlled_shutdown_timeout;
   while (SteadyClock::now() < deadline) {
     // Epoch -1, as Fluss 0.9.1's TabletServer sends: tablet servers have no epoch there yet
-    // and its coordinator does not check it (a TODO in CoordinatorEventProcessor).
+    // and its coordinator leaves the field unchecked (CoordinatorEventProcessor).
     auto remaining = co_await isr_channel_->ControlledShutdown(-1);
     if (remaining.ok() && remaining->empty()) {
       STROM_LOG_INFO(kComponent, "controlled shutdown: no bucket is led here any more");
