@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "kv/kv_table_config.h"
 #include "record/log_record_batch.h"
+#include "replica/high_watermark_checkpoint.h"
 
 namespace strom::replica {
 namespace {
@@ -68,6 +69,7 @@ void ReplicaManagerOptions::ApplyReplicationConfig(const config::Configuration& 
   fetcher.max_wait = conf.Get(config::kLogReplicaFetchWaitMaxTime);
   fetcher.min_bytes = static_cast<int32_t>(
       std::clamp<int64_t>(conf.Get(config::kLogReplicaFetchMinBytes), 0, INT32_MAX));
+  high_watermark_checkpoint_interval = conf.Get(config::kLogReplicaHighWatermarkCheckpointInterval);
 }
 
 ReplicaManager::ReplicaManager(Executor reactor, ReplicaManagerOptions options,
@@ -81,7 +83,8 @@ ReplicaManager::ReplicaManager(Executor reactor, ReplicaManagerOptions options,
       maintenance_timer_(reactor),
       kv_checkpoint_timer_(reactor),
       scanner_expiry_timer_(reactor),
-      isr_expiration_timer_(reactor) {}
+      isr_expiration_timer_(reactor),
+      hw_checkpoint_timer_(reactor) {}
 
 ReplicaManager::~ReplicaManager() = default;
 
@@ -100,7 +103,19 @@ std::string ReplicaManager::KvTabletDir(const metadata::TableInfo& table, Bucket
 
 Task<Status> ReplicaManager::Start() {
   if (!options_.local_leadership) {
-    // A cluster tablet server opens buckets when the coordinator names their leaders.
+    // A cluster tablet server opens buckets when the coordinator names their leaders, each
+    // from the high watermark it had when this file was last written.
+    auto saved = ReadHighWatermarks(nullptr, HighWatermarkCheckpointPath());
+    if (!saved.ok()) {
+      // Starting every bucket at 0 instead is safe: leaders and followers raise it again.
+      STROM_LOG_WARN(kComponent, "{}; every bucket starts from high watermark 0",
+                     saved.status().ToString());
+    } else {
+      saved_high_watermarks_ = std::move(saved).value();
+    }
+    if (options_.high_watermark_checkpoint_interval.count() > 0) {
+      SpawnBackground(reactor_, gate_, "hw-checkpoint", HighWatermarkCheckpointLoop());
+    }
     SpawnBackground(reactor_, gate_, "replica-maintenance", MaintenanceLoop());
     if (options_.kv_snapshot_interval.count() > 0) {
       SpawnBackground(reactor_, gate_, "kv-checkpoint", KvCheckpointLoop());
@@ -181,9 +196,14 @@ Task<void> ReplicaManager::Stop() {
   kv_checkpoint_timer_.cancel();
   scanner_expiry_timer_.cancel();
   isr_expiration_timer_.cancel();
+  hw_checkpoint_timer_.cancel();
   for (auto& [leader, fetcher] : fetchers_) co_await fetcher->Stop();
   fetchers_.clear();
   co_await gate_.Close();
+  if (!options_.local_leadership && !replicas_.empty()) {
+    Status s = CheckpointHighWatermarks();
+    if (!s.ok()) STROM_LOG_WARN(kComponent, "{}", s.ToString());
+  }
   kv_scanners_.CloseAll();
   for (auto& [bucket, replica] : replicas_) {
     if (replica->kv) {
@@ -311,8 +331,17 @@ Status ReplicaManager::OpenReplica(std::shared_ptr<const metadata::TableInfo> ta
   }
   auto tablet = log::LogTablet::Open(std::move(opts));
   if (!tablet.ok()) return tablet.status().WithContext(key.ToString());
-  // One replica: everything in the log is committed.
-  STROM_RETURN_IF_ERROR((*tablet)->UpdateHighWatermark((*tablet)->log_end_offset()));
+  if (options_.local_leadership) {
+    // One replica: everything in the log is committed.
+    STROM_RETURN_IF_ERROR((*tablet)->UpdateHighWatermark((*tablet)->log_end_offset()));
+  } else {
+    // Replicated: only what was known committed when the checkpoint was written (0 when the
+    // bucket is not in it). Taking the whole log would let a new leader serve, and a PK
+    // bucket flush into RocksDB, records that other replicas lack and may cut off.
+    auto saved = saved_high_watermarks_.find(key);
+    const LogOffset hw = saved == saved_high_watermarks_.end() ? LogOffset(0) : saved->second;
+    STROM_RETURN_IF_ERROR((*tablet)->UpdateHighWatermark(hw));
+  }
   auto replica = std::make_unique<Replica>();
   replica->bucket = key;
   replica->table = std::move(table);
@@ -717,6 +746,30 @@ Task<void> ReplicaManager::AdjustIsrTask(TableBucket bucket, LeaderAndIsr propos
   }
 }
 
+std::string ReplicaManager::HighWatermarkCheckpointPath() const {
+  return fmt::format("{}/{}", options_.data_dir, kHighWatermarkCheckpointFile);
+}
+
+Status ReplicaManager::CheckpointHighWatermarks() {
+  HighWatermarks hws;
+  for (const auto& [bucket, replica] : replicas_) hws[bucket] = replica->log->high_watermark();
+  Status s = WriteHighWatermarks(nullptr, HighWatermarkCheckpointPath(), hws);
+  if (!s.ok()) return s.WithContext("writing the high watermark checkpoint");
+  return Status::OK();
+}
+
+Task<void> ReplicaManager::HighWatermarkCheckpointLoop() {
+  while (!stopping_) {
+    hw_checkpoint_timer_.expires_after(options_.high_watermark_checkpoint_interval);
+    co_await hw_checkpoint_timer_.async_wait(kAwaitTuple);
+    if (stopping_) break;
+    if (replicas_.empty()) continue;
+    // A failed write keeps the previous file, which is only older: still safe to start from.
+    Status s = CheckpointHighWatermarks();
+    if (!s.ok()) STROM_LOG_WARN(kComponent, "{}", s.ToString());
+  }
+}
+
 Task<void> ReplicaManager::IsrExpirationLoop() {
   const auto interval = std::max(options_.replica_max_lag_time / 2, std::chrono::milliseconds(10));
   while (!stopping_) {
@@ -825,15 +878,11 @@ Status ReplicaManager::MakeFollower(Replica* replica, const NotifyLeaderAndIsrIt
   WakeBucket(replica->bucket);
   RemoveFetcher(replica->bucket);
   CloseKv(replica);
-  // As Fluss 0.9.1 (ReplicaManager.makeFollowers): cut the log back to the high watermark,
-  // removing a former leader's unacknowledged tail; the fetcher then also cuts anything
-  // beyond the new leader's log end at its election (ReplicaFetcher).
-  const LogOffset hw = replica->log->high_watermark();
-  if (replica->log->log_end_offset() > hw) {
-    STROM_LOG_INFO(kComponent, "truncating {} from {} to its high watermark {} as it follows {}",
-                   replica->bucket, replica->log->log_end_offset(), hw, lai.leader);
-    STROM_RETURN_IF_ERROR(replica->log->TruncateTo(hw).status());
-  }
+  // The log is kept as it is: Fluss 0.9.1 (ReplicaManager.makeFollowers) cuts it back to the
+  // high watermark here, but a follower's high watermark lags the leader's, so that would drop
+  // records the old leader may have acknowledged (KIP-101's loss case). A former leader's
+  // unacknowledged tail lies beyond the new leader's log end at its election, and the fetcher
+  // cuts there before its first fetch (ReconcileWithLeader).
   STROM_LOG_INFO(kComponent, "server {} follows {} for {} at epoch {} from offset {}",
                  options_.server_id, lai.leader, replica->bucket, repl.leader_epoch,
                  replica->log->log_end_offset());
@@ -1083,12 +1132,16 @@ Result<LogOffset> ReplicaManager::AppendAsFollower(const TableBucket& bucket,
     STROM_RETURN_IF_ERROR(
         replica->log->AppendAsFollower(ByteView(records.data(), complete)).status());
   }
-  // Fluss 0.9.1 (ReplicaFetcherThread): the follower's high watermark follows its own log end,
-  // not the leader's, so that a follower that truncates to its high watermark on the next
-  // leader change cannot drop records the old leader had already acknowledged (the loss case
-  // of KIP-101). The leader's value only matters to the leader's clients.
-  (void)leader_high_watermark;
-  STROM_RETURN_IF_ERROR(replica->log->UpdateHighWatermark(replica->log->log_end_offset()));
+  // Kafka's rule: a follower's high watermark is the leader's, capped by its own log end, and
+  // never moves back. (Fluss 0.9.1 lets it follow the follower's own log end instead, so that
+  // its truncation to the high watermark on a leader change keeps acknowledged records; but
+  // then a follower that becomes leader counts its whole log as committed, records other
+  // replicas may lack included. Strom does not truncate to the high watermark at all: a
+  // follower cuts its log only at the leader's election-time log end, ReconcileWithLeader.)
+  const LogOffset follower_hw = std::min(leader_high_watermark, replica->log->log_end_offset());
+  if (follower_hw > replica->log->high_watermark()) {
+    STROM_RETURN_IF_ERROR(replica->log->UpdateHighWatermark(follower_hw));
+  }
   return replica->log->log_end_offset();
 }
 

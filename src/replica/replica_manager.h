@@ -72,6 +72,11 @@ struct ReplicaManagerOptions {
   size_t max_waiting_writes = 4096;
   /// The follower fetchers (`log.replica.fetch.*`).
   FetcherOptions fetcher;
+  /// `log.replica.high-watermark.checkpoint-interval`: how often a cluster tablet server saves
+  /// every hosted bucket's high watermark to `{data_dir}/high-watermark-checkpoint` (also at
+  /// Stop); a replica opened after a restart starts from the saved value. Zero or negative:
+  /// only at Stop.
+  std::chrono::milliseconds high_watermark_checkpoint_interval = std::chrono::seconds(5);
 
   /// Sets the replication fields above from their Fluss keys (`log.replica.max-lag-time`,
   /// `log.replica.min-in-sync-replicas-number`, `log.replica.fetch.*`).
@@ -281,6 +286,9 @@ class ReplicaManager {
   /// Runs one ISR-expiration pass now (what the `max-lag-time / 2` timer runs): every leader
   /// proposes to drop followers that have not caught up for `replica_max_lag_time`.
   void MaybeShrinkIsr();
+  /// Writes every hosted bucket's high watermark to `{data_dir}/high-watermark-checkpoint`
+  /// now (what the checkpoint-interval timer and Stop run in cluster mode).
+  Status CheckpointHighWatermarks();
   ServerId server_id() const { return options_.server_id; }
   const ReplicaManagerOptions& options() const { return options_; }
 
@@ -291,6 +299,8 @@ class ReplicaManager {
   std::string TableDir(const metadata::TableInfo& table) const;
   std::string TabletDir(const metadata::TableInfo& table, BucketId bucket) const;
   std::string KvTabletDir(const metadata::TableInfo& table, BucketId bucket) const;
+  /// `{data_dir}/high-watermark-checkpoint`.
+  std::string HighWatermarkCheckpointPath() const;
 
  private:
   Status OpenReplica(std::shared_ptr<const metadata::TableInfo> table, BucketId bucket);
@@ -301,6 +311,7 @@ class ReplicaManager {
   Task<void> KvCheckpointLoop();
   Task<void> ScannerExpiryLoop();
   Task<void> IsrExpirationLoop();
+  Task<void> HighWatermarkCheckpointLoop();
 
   Result<Replica*> OpenReplicaForNotify(std::shared_ptr<const metadata::TableInfo> table,
                                         BucketId bucket);
@@ -343,7 +354,11 @@ class ReplicaManager {
   asio::steady_timer kv_checkpoint_timer_;
   asio::steady_timer scanner_expiry_timer_;
   asio::steady_timer isr_expiration_timer_;
+  asio::steady_timer hw_checkpoint_timer_;
   bool stopping_ = false;
+  /// Cluster mode: the high watermarks saved by the previous run, read once by Start(); a
+  /// replica opened later starts from its entry (0 without one), as Fluss.
+  std::map<metadata::TableBucket, LogOffset> saved_high_watermarks_;
 };
 
 }  // namespace strom::replica

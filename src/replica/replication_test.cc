@@ -16,6 +16,7 @@
 
 #include "log/log_test_util.h"
 #include "metadata/embedded_metadata_store.h"
+#include "replica/high_watermark_checkpoint.h"
 #include "replica/replica_manager.h"
 #include "rpc/dispatcher.h"
 #include "rpc/server.h"
@@ -390,11 +391,10 @@ TEST_F(ReplicationTest, LeaderChangeDropsTheUnacknowledgedTail) {
   EXPECT_EQ(Hw(1), LogOffset(5));
 
   // The coordinator elects server 2 (in the ISR, with the committed 5 records). The old leader
-  // truncates to its high watermark; server 3 drops what is beyond the new leader's log at its
-  // election; both then copy the new leader's records instead of keeping a diverging tail.
+  // and server 3 drop what is beyond the new leader's log at its election, then copy the new
+  // leader's records instead of keeping a diverging tail.
   StartNode(2);
   Elect(kLogTable, 2, {2, 3});
-  EXPECT_EQ(Leo(1), LogOffset(5));
   auto new_write = Produce(2, 100, 2, /*acks=*/-1);
   ASSERT_FALSE(new_write.has_error_code()) << new_write.error_message();
   EXPECT_EQ(new_write.base_offset(), 5);
@@ -480,10 +480,13 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   EXPECT_EQ(put(2, {KvOp{KvRow(3, "c", 30), false}}).error_code(),
             static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
 
-  // Server 2 takes over: it builds its KV state from the replicated changelog.
+  // Server 2 takes over: it builds its KV state from the replicated changelog. Lookups read
+  // committed state only, and a new leader commits what it inherited once its followers
+  // have fetched it (its own high watermark lagged the old leader's by a fetch).
   Elect(kPkTable, 2, {1, 2, 3});
   EXPECT_EQ(At(1, kPkTable)->kv, nullptr);
   ASSERT_NE(At(2, kPkTable)->kv, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return Hw(2, kPkTable) == Leo(2, kPkTable); }));
   auto lookup = [&](int node, int id) -> std::optional<record::GenericRow> {
     ByteBuffer key = server::testing::EncodeKvKey(KvRow(id, std::nullopt, std::nullopt));
     std::vector<ByteView> keys = {key};
@@ -503,6 +506,7 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   // And back to server 1, which replays what it copied as a follower.
   Elect(kPkTable, 1, {1, 2, 3});
   ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return Hw(1, kPkTable) == Leo(1, kPkTable); }));
   auto three = lookup(1, 3);
   ASSERT_TRUE(three.has_value());
   EXPECT_EQ((*three)[2].as<int64_t>(), 30);
@@ -657,6 +661,122 @@ TEST_F(ReplicationTest, AFollowerThatLeftNoLongerHoldsBackTheHighWatermark) {
   auto after = Produce(1, 10, 5, /*acks=*/-1);
   EXPECT_FALSE(after.has_error_code()) << after.error_message();
   EXPECT_EQ(Hw(1), Leo(1));
+}
+
+TEST_F(ReplicationTest, AFollowersHighWatermarkIsTheLeadersCappedByItsLogEnd) {
+  max_lag_ = std::chrono::seconds(30);  // server 3 stays in the ISR while it is down
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2, 3});
+  ASSERT_FALSE(Produce(1, 0, 8, /*acks=*/-1).has_error_code());
+  // The followers learn the leader's high watermark from their next fetch.
+  ASSERT_TRUE(WaitUntil([&] { return Hw(2) == LogOffset(8) && Hw(3) == LogOffset(8); }));
+
+  // Server 3 goes down while still in the ISR (and in the metadata: its death is not known
+  // yet): the leader's high watermark stays at 8 however far server 2 copies, and so does
+  // server 2's, below its own log end.
+  const metadata::ServerNode dead = directory_.nodes.at(3);
+  StopNode(3);
+  directory_.nodes[3] = dead;
+  ASSERT_FALSE(Produce(1, 8, 4, /*acks=*/1).has_error_code());
+  ASSERT_TRUE(WaitUntil([&] { return Leo(2) == LogOffset(12); }));
+  // A few more fetch rounds, in which a wrong high watermark would show.
+  WaitUntil([] { return false; }, std::chrono::milliseconds(300));
+  EXPECT_EQ(Hw(1), LogOffset(8));
+  EXPECT_EQ(Hw(2), LogOffset(8));
+
+  // Server 2 becomes leader with server 3 (down) in its ISR: it must not count offsets 8..11,
+  // which server 3 lacks, as committed, so readers do not see them yet.
+  StopNode(1);
+  Elect(kLogTable, 2, {2, 3});
+  EXPECT_EQ(Leo(2), LogOffset(12));
+  EXPECT_EQ(Hw(2), LogOffset(8));
+  proto::FetchLogRequest fetch;
+  fetch.set_follower_server_id(-1);
+  fetch.set_max_bytes(1 << 20);
+  auto* t = fetch.add_tables_req();
+  t->set_table_id(kLogTable.value());
+  t->set_projection_pushdown_enabled(false);
+  auto* b = t->add_buckets_req();
+  b->set_bucket_id(0);
+  b->set_fetch_offset(0);
+  b->set_max_fetch_bytes(1 << 20);
+  auto read = RunTask(io_, nodes_.at(2).service->FetchLog(fetch));
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->tables_resp(0).buckets_resp(0).high_watermark(), 8);
+  EXPECT_EQ(server::testing::DecodeIds(read->tables_resp(0).buckets_resp(0).records(), true),
+            Range(0, 8));
+
+  // Server 3 comes back and copies the rest: then the high watermark moves.
+  StartNode(3);
+  Elect(kLogTable, 2, {2, 3});
+  ASSERT_TRUE(WaitUntil([&] { return Hw(2) == LogOffset(12); }));
+  EXPECT_EQ(StoredIds(3), Range(0, 12));
+}
+
+TEST_F(ReplicationTest, ARestartedReplicaStartsFromItsSavedHighWatermark) {
+  max_lag_ = std::chrono::seconds(30);
+  min_isr_ = 1;  // so that a leader alone in its ISR commits
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  Elect(kLogTable, 1, {1, 2, 3});
+  ASSERT_FALSE(Produce(1, 0, 6, /*acks=*/-1).has_error_code());
+  ASSERT_TRUE(WaitUntil([&] { return Hw(2) == LogOffset(6); }));
+  const metadata::ServerNode dead = directory_.nodes.at(3);
+  StopNode(3);
+  directory_.nodes[3] = dead;
+  ASSERT_FALSE(Produce(1, 6, 3, /*acks=*/1).has_error_code());
+  ASSERT_TRUE(WaitUntil([&] { return Leo(2) == LogOffset(9); }));
+
+  // Stop() writes the checkpoint: server 2 had copied 9 records of which 6 are committed.
+  StopNode(2);
+  auto saved = ReadHighWatermarks(
+      nullptr, (fs::path(dir_.Sub("node2")) / kHighWatermarkCheckpointFile).string());
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  ASSERT_EQ(saved->count(Bucket(kLogTable)), 1u);
+  EXPECT_EQ(saved->at(Bucket(kLogTable)), LogOffset(6));
+
+  // Restarted and elected (the others are down), it starts from 6, not from its log end.
+  StopNode(1);
+  StartNode(2);
+  Elect(kLogTable, 2, {2, 3});
+  EXPECT_EQ(Leo(2), LogOffset(9));
+  EXPECT_EQ(Hw(2), LogOffset(6));
+  // Alone in the ISR, everything it has is committed.
+  Elect(kLogTable, 2, {2});
+  EXPECT_EQ(Hw(2), LogOffset(9));
+}
+
+TEST_F(ReplicationTest, AReplicaThatMissedWholeEpochsDropsItsOverwrittenTail) {
+  max_lag_ = std::chrono::seconds(30);
+  for (int id = 1; id <= 3; ++id) StartNode(id);
+  // Epoch 0: server 3 leads; everyone has records 0..4.
+  Elect(kLogTable, 3, {1, 2, 3});
+  ASSERT_FALSE(Produce(3, 0, 5, /*acks=*/-1).has_error_code());
+  // Its followers go away and it writes a tail of its own, 5..7, that nobody copies.
+  StopNode(1);
+  StopNode(2);
+  ASSERT_FALSE(Produce(3, 50, 3, /*acks=*/1).has_error_code());
+  ASSERT_EQ(Leo(3), LogOffset(8));
+  StopNode(3);
+
+  // Epochs 1 and 2 happen without server 3: servers 1 and 2 each lead once and write over the
+  // same offsets 5.. with other records.
+  StartNode(1);
+  StartNode(2);
+  Elect(kLogTable, 1, {1, 2});
+  ASSERT_FALSE(Produce(1, 100, 2, /*acks=*/-1).has_error_code());
+  Elect(kLogTable, 2, {1, 2});
+  ASSERT_FALSE(Produce(2, 200, 4, /*acks=*/-1).has_error_code());
+  std::vector<int32_t> expected = Range(0, 5);
+  for (int id : {100, 101, 200, 201, 202, 203}) expected.push_back(id);
+  ASSERT_EQ(StoredIds(2), expected);
+
+  // Server 3 returns as a follower of epoch 3. The new leader's log end at its election (11)
+  // is beyond server 3's log end (8), yet 5..7 differ: it must cut back to where its own
+  // epoch began and copy everything after that again.
+  StartNode(3);
+  Elect(kLogTable, 2, {1, 2, 3});
+  ASSERT_TRUE(WaitUntil([&] { return Leo(3) == LogOffset(11); }));
+  EXPECT_EQ(StoredIds(3), expected);
 }
 
 }  // namespace
