@@ -156,6 +156,19 @@ Status KvCheckpointStore::Prune(int32_t num_retained) {
   return fs_->SyncDir(dir_);
 }
 
+Result<int32_t> KvCheckpointStore::DiscardAbove(LogOffset offset) {
+  STROM_ASSIGN_OR_RETURN(auto checkpoints, List());
+  int32_t discarded = 0;
+  for (const KvCheckpointMetadata& checkpoint : checkpoints) {
+    if (checkpoint.log_offset <= offset) continue;
+    STROM_RETURN_IF_ERROR(
+        fs_->DeleteRecursively(log::JoinPath(dir_, Name(checkpoint.checkpoint_id))));
+    ++discarded;
+  }
+  if (discarded > 0) STROM_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  return discarded;
+}
+
 Status KvCheckpointStore::RestoreInto(int64_t id, const std::string& target_dir) {
   namespace sfs = std::filesystem;
   std::error_code ec;

@@ -70,6 +70,10 @@ class KvCheckpointStore {
   std::string DbDir(int64_t id) const;
   /// Deletes the oldest completed checkpoints until at most `num_retained` remain.
   Status Prune(int32_t num_retained);
+  /// Deletes every completed checkpoint that covers the changelog beyond `offset` (its
+  /// log_offset is greater): what it holds is no longer in a log truncated to `offset`.
+  /// Returns how many went.
+  Result<int32_t> DiscardAbove(LogOffset offset);
 
   /// Replaces `target_dir` by a copy of checkpoint `id`'s RocksDB files (SST files hard
   /// linked: they are immutable; the rest copied, since RocksDB may rewrite them).

@@ -48,7 +48,7 @@ KvTablet::KvTablet(KvTabletOptions options, KvTableConfig config)
 
 KvTablet::~KvTablet() = default;
 
-Result<std::unique_ptr<KvTablet>> KvTablet::Open(KvTabletOptions options) {
+Result<std::unique_ptr<KvTablet>> KvTablet::Create(KvTabletOptions options) {
   if (options.log == nullptr) {
     return MakeError(ErrorCode::kUnknownServerError, "a KV tablet needs its changelog tablet");
   }
@@ -62,6 +62,32 @@ Result<std::unique_ptr<KvTablet>> KvTablet::Open(KvTabletOptions options) {
   std::unique_ptr<KvTablet> tablet(new KvTablet(std::move(options), std::move(config)));
   STROM_RETURN_IF_ERROR(tablet->Init());
   return tablet;
+}
+
+Result<std::unique_ptr<KvTablet>> KvTablet::Open(KvTabletOptions options) {
+  STROM_ASSIGN_OR_RETURN(std::unique_ptr<KvTablet> tablet, Create(std::move(options)));
+  const log::LogTablet& changelog = *tablet->options_.log;
+  STROM_RETURN_IF_ERROR(
+      tablet->RestoreCheckpoint(changelog.log_start_offset(), changelog.log_end_offset()));
+  STROM_RETURN_IF_ERROR(tablet->BecomeLeader());
+  return tablet;
+}
+
+Result<std::unique_ptr<KvTablet>> KvTablet::OpenStorage(KvTabletOptions options,
+                                                        LogOffset log_start, LogOffset log_end) {
+  STROM_ASSIGN_OR_RETURN(std::unique_ptr<KvTablet> tablet, Create(std::move(options)));
+  STROM_RETURN_IF_ERROR(tablet->RestoreCheckpoint(log_start, log_end));
+  return tablet;
+}
+
+Result<int32_t> KvTablet::DiscardCheckpointsAbove(const std::string& dir, log::FileSystem* fs,
+                                                  LogOffset offset) {
+  if (fs == nullptr) fs = log::PosixFileSystem::Default();
+  const std::string checkpoints_dir = log::JoinPath(dir, "checkpoints");
+  STROM_ASSIGN_OR_RETURN(bool exists, fs->Exists(checkpoints_dir));
+  if (!exists) return 0;
+  KvCheckpointStore checkpoints(checkpoints_dir, fs);
+  return checkpoints.DiscardAbove(offset);
 }
 
 Status KvTablet::BuildSchemaState() {
@@ -97,16 +123,24 @@ Status KvTablet::Init() {
   STROM_RETURN_IF_ERROR(options_.fs->CreateDirs(options_.dir));
   STROM_RETURN_IF_ERROR(BuildSchemaState());
   row_count_ = config_.changelog_image == ChangelogImage::kWal ? -1 : 0;
-  return Recover();
+  return Status::OK();
 }
 
 // ---- recovery ----
 
-Status KvTablet::Recover() {
+Status KvTablet::RestoreCheckpoint(LogOffset log_start, LogOffset log_end) {
   STROM_RETURN_IF_ERROR(checkpoints_.Init());
+  // A checkpoint beyond the log's end covers changelog the log no longer has: the log was cut
+  // back (a follower's truncation) and a crash came before the checkpoint was discarded with
+  // it. Its state may hold records the leader never committed.
+  STROM_ASSIGN_OR_RETURN(int32_t discarded, checkpoints_.DiscardAbove(log_end));
+  if (discarded > 0) {
+    STROM_LOG_WARN("kv", "{}: discarded {} checkpoints beyond the changelog's end {}",
+                   options_.dir, discarded, log_end.value());
+  }
   STROM_ASSIGN_OR_RETURN(auto list, checkpoints_.List());
   const std::string db_dir = log::JoinPath(options_.dir, "db");
-  LogOffset start = options_.log->log_start_offset();
+  LogOffset start = log_start;
   std::optional<AutoIncIdRange> range;
   if (!list.empty()) {
     const KvCheckpointMetadata& newest = list.back();
@@ -120,11 +154,10 @@ Status KvTablet::Recover() {
     if (row_count_ >= 0) row_count_ = newest.row_count.value_or(0);
     range = newest.auto_inc_range;
     next_checkpoint_id_ = newest.checkpoint_id + 1;
-    if (start < options_.log->log_start_offset()) {
+    if (start < log_start) {
       return MakeError(ErrorCode::kKvStorage,
                        "the changelog starts at {} but checkpoint {} covers only up to {}",
-                       options_.log->log_start_offset().value(), newest.checkpoint_id,
-                       start.value());
+                       log_start.value(), newest.checkpoint_id, start.value());
     }
   } else {
     std::error_code ec;
@@ -138,44 +171,115 @@ Status KvTablet::Recover() {
     }
   }
   STROM_ASSIGN_OR_RETURN(store_, RocksDbStore::Open(db_dir, options_.rocksdb));
+  flushed_log_offset_ = start;
+  replay_range_ = range;
+  last_auto_inc_id_ = range ? range->start - 1 : -1;
+  return Status::OK();
+}
 
+Status KvTablet::CheckChangelogCovers() const {
   const LogOffset log_end = options_.log->log_end_offset();
-  if (start > log_end) {
+  if (log_end < flushed_log_offset_) {
     return MakeError(ErrorCode::kKvStorage,
-                     "the KV checkpoint covers the changelog up to {} but the log ends at {}",
-                     start.value(), log_end.value());
+                     "KV tablet {} holds the changelog up to {} but the log ends at {}: it was "
+                     "truncated below the state",
+                     options_.dir, flushed_log_offset_.value(), log_end.value());
   }
-  // Committed changes go straight to RocksDB; the uncommitted tail back into the buffer, to
-  // be flushed when the high watermark passes it.
-  LogOffset committed = std::clamp(options_.log->high_watermark(), start, log_end);
-  int64_t last_auto_inc_id = range ? range->start - 1 : -1;
-  STROM_RETURN_IF_ERROR(
-      ReplayChangelog(start, committed, /*into_rocksdb=*/true, &row_count_, &last_auto_inc_id));
-  flushed_log_offset_ = committed;
-  STROM_RETURN_IF_ERROR(
-      ReplayChangelog(committed, log_end, /*into_rocksdb=*/false, nullptr, &last_auto_inc_id));
-  if (range && auto_increment_) {
-    // Fluss's AutoIncIDRangeUpdater: ids are reserved in blocks of the cache size, so the
-    // block holding the last id replayed ends at the checkpoint's end plus whole blocks.
-    AutoIncIdRange updated = *range;
-    updated.start = last_auto_inc_id + 1;
-    while (updated.start > updated.end) updated.end += auto_increment_->cache_size();
-    auto_increment_->UpdateRange(updated);
+  if (options_.log->log_start_offset() > flushed_log_offset_) {
+    return MakeError(ErrorCode::kKvStorage,
+                     "KV tablet {} holds the changelog up to {} but the log starts at {}: the "
+                     "changes between are gone",
+                     options_.dir, flushed_log_offset_.value(),
+                     options_.log->log_start_offset().value());
   }
   return Status::OK();
 }
 
+Result<bool> KvTablet::ApplyCommittedChangelog(LogOffset up_to, int64_t max_bytes) {
+  STROM_RETURN_IF_ERROR(CheckUsable());
+  if (leader_) {
+    return MakeError(ErrorCode::kUnknownServerError,
+                     "KV tablet {} leads its bucket: its changes reach RocksDB through FlushUpTo",
+                     options_.dir);
+  }
+  STROM_RETURN_IF_ERROR(CheckChangelogCovers());
+  const LogOffset to = std::min(up_to, options_.log->log_end_offset());
+  if (to <= flushed_log_offset_) return true;
+  // The counters move only once RocksDB has the whole step: after a failure the next call
+  // replays the same records again, which writes the same values.
+  int64_t row_count = row_count_;
+  int64_t last_auto_inc_id = last_auto_inc_id_;
+  const int64_t replayed_before = replayed_records_;
+  LogOffset reached = flushed_log_offset_;
+  Status replayed = ReplayChangelog(flushed_log_offset_, to, /*into_rocksdb=*/true, &row_count,
+                                    &last_auto_inc_id, max_bytes, &reached);
+  if (!replayed.ok()) return GoOffline(replayed);
+  row_count_ = row_count;
+  last_auto_inc_id_ = last_auto_inc_id;
+  flushed_log_offset_ = reached;
+  applied_records_ += replayed_records_ - replayed_before;
+  return reached >= to;
+}
+
+Status KvTablet::BecomeLeader() {
+  STROM_RETURN_IF_ERROR(CheckUsable());
+  if (leader_) return Status::OK();
+  STROM_RETURN_IF_ERROR(CheckChangelogCovers());
+  const int64_t replayed_before = replayed_records_;
+  const int64_t applied_before = applied_records_;
+  // Committed changes go straight to RocksDB; the uncommitted tail into the buffer, to be
+  // flushed when the high watermark passes it.
+  const LogOffset log_end = options_.log->log_end_offset();
+  const LogOffset committed =
+      std::clamp(options_.log->high_watermark(), flushed_log_offset_, log_end);
+  STROM_RETURN_IF_ERROR(ApplyCommittedChangelog(committed, /*max_bytes=*/0).status());
+  applied_records_ = applied_before;
+  int64_t last_auto_inc_id = last_auto_inc_id_;
+  Status tail = ReplayChangelog(committed, log_end, /*into_rocksdb=*/false, nullptr,
+                                &last_auto_inc_id, /*max_bytes=*/0, nullptr);
+  if (!tail.ok()) {
+    buffer_.TruncateTo(flushed_log_offset_);
+    return tail;
+  }
+  last_auto_inc_id_ = last_auto_inc_id;
+  if (replay_range_ && auto_increment_) {
+    // Fluss's AutoIncIDRangeUpdater: ids are reserved in blocks of the cache size, so the
+    // block holding the last id replayed ends at the range's end plus whole blocks.
+    AutoIncIdRange updated = *replay_range_;
+    updated.start = last_auto_inc_id_ + 1;
+    while (updated.start > updated.end) updated.end += auto_increment_->cache_size();
+    auto_increment_->UpdateRange(updated);
+  }
+  recovered_records_ = replayed_records_ - replayed_before;
+  leader_ = true;
+  return Status::OK();
+}
+
+void KvTablet::BecomeFollower() {
+  if (!leader_) return;
+  // The buffer holds changes beyond the high watermark: uncommitted, and perhaps cut off the
+  // log by the next leader. RocksDB holds committed changes only.
+  buffer_.TruncateTo(flushed_log_offset_);
+  replay_range_ = auto_increment_range();
+  last_auto_inc_id_ = replay_range_ ? replay_range_->start - 1 : -1;
+  leader_ = false;
+}
+
 Status KvTablet::ReplayChangelog(LogOffset from, LogOffset to, bool into_rocksdb,
-                                 int64_t* row_count, int64_t* last_auto_inc_id) {
+                                 int64_t* row_count, int64_t* last_auto_inc_id, int64_t max_bytes,
+                                 LogOffset* reached) {
   LogOffset offset = from;
   RocksDbWriteBatch write_batch;
-  while (offset < to) {
+  int64_t read_bytes = 0;
+  while (offset < to && (max_bytes <= 0 || read_bytes < max_bytes)) {
     log::ReadParams params;
     params.fetch_offset = offset;
     params.max_bytes = options_.recover_read_bytes;
+    if (max_bytes > 0) params.max_bytes = std::min(params.max_bytes, max_bytes - read_bytes);
     params.isolation = log::FetchIsolation::kLogEnd;
     params.min_one_batch = true;
     STROM_ASSIGN_OR_RETURN(log::FetchDataInfo data, options_.log->Read(params));
+    read_bytes += static_cast<int64_t>(data.records.size());
     record::LogRecordBatchIterator it(data.records);
     LogOffset before = offset;
     while (offset < to) {
@@ -194,6 +298,7 @@ Status KvTablet::ReplayChangelog(LogOffset from, LogOffset to, bool into_rocksdb
     }
   }
   if (into_rocksdb) STROM_RETURN_IF_ERROR(store_->Write(&write_batch));
+  if (reached != nullptr) *reached = offset;
   return Status::OK();
 }
 
@@ -234,7 +339,7 @@ Status KvTablet::ApplyChangelogBatch(const record::LogRecordBatch& batch, LogOff
     LogOffset offset = batch.base_offset() + static_cast<int64_t>(i);
     if (offset < from || offset >= to) continue;
     ChangeType type = types[i];
-    ++recovered_records_;
+    ++replayed_records_;
     if (row_count != nullptr && *row_count >= 0) {
       if (type == ChangeType::kInsert || type == ChangeType::kUpdateAfter) ++*row_count;
       if (type == ChangeType::kDelete || type == ChangeType::kUpdateBefore) --*row_count;
@@ -287,6 +392,10 @@ Status KvTablet::GoOffline(Status status) {
 
 Result<KvPutResult> KvTablet::PutAsLeader(ByteView kv_batch, const PutKvParams& params) {
   STROM_RETURN_IF_ERROR(CheckUsable());
+  if (!leader_) {
+    return MakeError(ErrorCode::kNotLeaderOrFollower, "KV tablet {} follows its bucket's leader",
+                     options_.dir);
+  }
   STROM_ASSIGN_OR_RETURN(record::KvRecordBatch batch, record::KvRecordBatch::Parse(kv_batch));
   const SchemaId latest_id = schema_cache_->latest_id();
   if (batch.schema_id().value() < 0 || batch.schema_id() > latest_id ||
@@ -591,6 +700,12 @@ Status KvTablet::ApplyDelete(ByteView key, const KvValue& old, LogOffset* lsn) {
 
 Status KvTablet::FlushUpTo(LogOffset committed_offset) {
   STROM_RETURN_IF_ERROR(CheckUsable());
+  if (!leader_) {
+    return MakeError(ErrorCode::kUnknownServerError,
+                     "KV tablet {} follows its bucket's leader: ApplyCommittedChangelog, not "
+                     "FlushUpTo, moves its state",
+                     options_.dir);
+  }
   if (committed_offset <= flushed_log_offset_) return Status::OK();
   auto diff = buffer_.FlushUpTo(committed_offset, store_.get());
   if (!diff.ok()) return GoOffline(diff.status());

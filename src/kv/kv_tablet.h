@@ -93,15 +93,31 @@ struct KvSnapshotScan {
 /// Reads (Lookup, PrefixLookup, LimitScan, ScanAll, RowCount) see RocksDB only, so they
 /// never show a change a crash could take back.
 ///
-/// Lifecycle: Open() recovers: it restores the newest local checkpoint (or starts empty),
-/// replays the changelog from the checkpoint's offset up to the log's high watermark into
-/// RocksDB, and the rest up to the log end into the pre-write buffer. Close() takes a
-/// checkpoint and releases RocksDB. Dropping a tablet without Close() is a crash: the next
-/// Open() recovers the same committed state.
+/// Roles: a tablet is the leader's (PutAsLeader, FlushUpTo; the pre-write buffer holds the
+/// changes beyond the high watermark) or a follower's hot standby (ApplyCommittedChangelog
+/// replays the replicated changelog into RocksDB as the follower's high watermark moves; the
+/// buffer stays empty). BecomeLeader / BecomeFollower switch without reopening RocksDB.
 ///
-/// Thread: none of its own, no locks; every method must be called from the thread that
-/// drives the bucket's LogTablet (RocksDB calls block it). Ownership: owns RocksDB, the
-/// pre-write buffer and the checkpoints; borrows the LogTablet, file system and id counter.
+/// Lifecycle: Open() recovers as leader: it restores the newest local checkpoint (or starts
+/// empty), replays the changelog from the checkpoint's offset up to the log's high watermark
+/// into RocksDB, and the rest up to the log end into the pre-write buffer. OpenStorage() is
+/// the first half only (checkpoint and RocksDB, no changelog): the tablet is a follower at the
+/// checkpoint's offset. A checkpoint beyond the log's end is discarded (the log was truncated
+/// below it). Close() takes a checkpoint and releases RocksDB. Dropping a tablet without
+/// Close() is a crash: the next open recovers the same committed state. A tablet whose log
+/// was truncated below flushed_log_offset() is invalid (every later apply or BecomeLeader
+/// says so, kKvStorage): drop it, DiscardCheckpointsAbove(the truncation point), open again.
+///
+/// Threads: none of its own, no locks. OpenStorage() and DiscardCheckpointsAbove() touch
+/// only the tablet's directory and RocksDB, never the LogTablet, so they may run on a worker
+/// thread while the log's thread goes on (the caller passes the log's bounds it read there).
+/// Every other method, Open() included, reads or writes the LogTablet and must be called
+/// from the thread that drives it (the reactor in the server), one at a time; a tablet made
+/// by OpenStorage() on a worker is handed to that thread before any other call. RocksDB
+/// calls block the calling thread: Open() and an unbounded apply take time in proportion to
+/// the changelog replayed, so a reactor applies in bounded steps (`max_bytes`).
+/// Ownership: owns RocksDB, the pre-write buffer and the checkpoints; borrows the LogTablet,
+/// file system and id counter.
 ///
 /// Durability: a PutKv is as durable as its changelog. RocksDB runs without its own WAL;
 /// checkpoints are durable when TakeCheckpoint returns. After a crash at any moment, Open()
@@ -113,7 +129,19 @@ struct KvSnapshotScan {
 /// returns that error), as Fluss treats it as fatal.
 class KvTablet {
  public:
+  /// Opens as leader: OpenStorage() over the log's current bounds, then BecomeLeader().
   static Result<std::unique_ptr<KvTablet>> Open(KvTabletOptions options);
+  /// Opens as follower at the newest checkpoint whose offset lies in [log_start, log_end]
+  /// (the bucket's log bounds, read by the caller on the log's thread); newer checkpoints are
+  /// deleted. Never touches the LogTablet: may run on any thread. kKvStorage when the state
+  /// cannot be rebuilt (the log starts beyond every checkpoint).
+  static Result<std::unique_ptr<KvTablet>> OpenStorage(KvTabletOptions options,
+                                                       LogOffset log_start, LogOffset log_end);
+  /// Deletes the checkpoints in `{dir}/checkpoints` that cover changelog beyond `offset`
+  /// (before the bucket's log is cut back to `offset`, while no tablet of `dir` is open).
+  /// Returns how many went. `fs` null: PosixFileSystem::Default().
+  static Result<int32_t> DiscardCheckpointsAbove(const std::string& dir, log::FileSystem* fs,
+                                                 LogOffset offset);
   ~KvTablet();
   KvTablet(const KvTablet&) = delete;
   KvTablet& operator=(const KvTablet&) = delete;
@@ -129,8 +157,26 @@ class KvTablet {
   Result<KvPutResult> PutAsLeader(ByteView kv_batch, const PutKvParams& params = {});
 
   /// Writes the buffered changes below `committed_offset` (the new high watermark) to
-  /// RocksDB. Idempotent; an offset at or below the flushed one does nothing.
+  /// RocksDB. Idempotent; an offset at or below the flushed one does nothing. Leader only.
   Status FlushUpTo(LogOffset committed_offset);
+
+  /// Follower: replays the changelog from flushed_log_offset() up to min(`up_to`, log end)
+  /// into RocksDB (the caller passes the follower's high watermark: committed changes only),
+  /// reading about `max_bytes` of it at most (at least one batch; <= 0: no bound). Returns
+  /// true once the flushed offset reached that bound. kKvStorage when the log no longer holds
+  /// the flushed offset (truncated below it, or starting beyond it: the tablet is invalid,
+  /// see the class comment) or RocksDB fails (the tablet goes offline); kUnknownServerError
+  /// on a leader.
+  Result<bool> ApplyCommittedChangelog(LogOffset up_to, int64_t max_bytes);
+  /// Follower to leader: applies the committed changelog up to the log's high watermark (in
+  /// one go: a standby that kept up has little left), then loads the rest up to the log end
+  /// into the pre-write buffer and resumes the auto-increment range after the last id seen.
+  /// recovered_record_count() then counts what this replayed. kKvStorage as for
+  /// ApplyCommittedChangelog. Nothing to do on a leader.
+  Status BecomeLeader();
+  /// Leader to follower: drops the pre-write buffer (changes beyond the high watermark, which
+  /// the next leader may cut off); RocksDB keeps the committed state. Nothing on a follower.
+  void BecomeFollower();
 
   /// The stored value (int16 schema id + row) of each key, in order; nullopt for absent keys.
   Result<std::vector<std::optional<ByteBuffer>>> Lookup(std::span<const ByteView> keys);
@@ -166,16 +212,26 @@ class KvTablet {
   std::optional<AutoIncIdRange> auto_increment_range() const;
   /// OK, or the error that took the tablet offline.
   const Status& failure() const { return failure_; }
-  /// Changelog records replayed by the last Open() (into RocksDB and into the buffer).
+  /// Changelog records replayed by Open() or the last BecomeLeader() (into RocksDB and into
+  /// the buffer); a standby that kept up replays only the uncommitted tail there.
   int64_t recovered_record_count() const { return recovered_records_; }
+  /// Changelog records ApplyCommittedChangelog wrote to RocksDB since the tablet opened.
+  int64_t applied_record_count() const { return applied_records_; }
+  bool is_leader() const { return leader_; }
 
  private:
   KvTablet(KvTabletOptions options, KvTableConfig config);
 
+  static Result<std::unique_ptr<KvTablet>> Create(KvTabletOptions options);
   Status Init();
-  Status Recover();
+  // Restores the newest usable checkpoint (or empty state) and opens RocksDB.
+  Status RestoreCheckpoint(LogOffset log_start, LogOffset log_end);
+  // kKvStorage unless the log holds the flushed offset (log start <= flushed <= log end).
+  Status CheckChangelogCovers() const;
+  // Replays [from, to) (or until about `max_bytes` were read, when > 0; `reached` gets where
+  // it stopped).
   Status ReplayChangelog(LogOffset from, LogOffset to, bool into_rocksdb, int64_t* row_count,
-                         int64_t* last_auto_inc_id);
+                         int64_t* last_auto_inc_id, int64_t max_bytes, LogOffset* reached);
   Status ApplyChangelogBatch(const record::LogRecordBatch& batch, LogOffset from, LogOffset to,
                              bool into_rocksdb, RocksDbWriteBatch* write_batch, int64_t* row_count,
                              int64_t* last_auto_inc_id, LogOffset* next);
@@ -216,7 +272,16 @@ class KvTablet {
   // -1: not kept (WAL image mode).
   int64_t row_count_ = 0;
   int64_t next_checkpoint_id_ = 1;
+  bool leader_ = false;
+  // Changelog records decoded by every replay; the two counters below are taken from it.
+  int64_t replayed_records_ = 0;
   int64_t recovered_records_ = 0;
+  int64_t applied_records_ = 0;
+  // A follower's auto-increment bookkeeping: the range it started from (checkpoint, or its
+  // own as leader) and the last id the changelog applied since inserted; BecomeLeader derives
+  // the range in use from them.
+  std::optional<AutoIncIdRange> replay_range_;
+  int64_t last_auto_inc_id_ = -1;
   Status failure_;
   bool closed_ = false;
   ByteBuffer scratch_key_;
