@@ -444,6 +444,15 @@ void ClusterController::ApplyServerChanges(
     live_[id] = now[id];
     OpenChannel(live_[id]);
   }
+  // A server that left and came back in this one pass (a restart) may be the last ISR member
+  // of buckets its departure left without a leader: it leads them again, as any offline
+  // bucket whose ISR holds a joining server (below), with the leader epoch already raised.
+  for (auto& [tb, next] : updates) {
+    if (next.leader.value() >= 0) continue;
+    std::optional<ServerId> leader =
+        ElectLeader(tables_[tb.table_id].assignment.buckets[tb.bucket], next.isr);
+    if (leader) next.leader = *leader;
+  }
   for (auto& [table_id, table] : tables_) {
     for (auto& [bucket, state] : table.buckets) {
       const std::vector<ServerId>& replicas = table.assignment.buckets[bucket];

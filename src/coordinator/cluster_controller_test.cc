@@ -374,6 +374,46 @@ TEST_F(ClusterControllerTest, NewCoordinatorReadsTheStateBackAndElectsMissingLea
   EXPECT_TRUE(CreateTable(successor, "after", 2, 2).ok());
 }
 
+TEST_F(ClusterControllerTest, RestartSeenInOnePassLeadsAgainAsTheOnlyIsrMember) {
+  AddServer(1);
+  Elect(controller(), 0, 1);
+  auto table = CreateTable(controller(), "t", 1, 1);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  ASSERT_EQ(State(*table, 0).leader, ServerId(1));
+  ASSERT_EQ(State(*table, 0).isr, std::vector<ServerId>{ServerId(1)});
+
+  // The server restarts, and its new registration replaces the old one in one ZooKeeper
+  // transaction (on the new process's session), so the controller sees both in one pass.
+  FakeServer restarted;
+  restarted.client = Connect();
+  const std::string path = zk::ZkPaths(root_).TabletServer(ServerId(1));
+  std::vector<zk::ZkOp> ops;
+  ops.push_back(zk::ZkOp::Delete(path));
+  ops.push_back(zk::ZkOp::Create(
+      path,
+      zk::TabletServerRegistrationToJson(
+          zk::TabletServerRegistration{"FLUSS://127.0.0.1:1", TimestampMs(1), std::nullopt}),
+      zk::CreateMode::kEphemeral));
+  auto replaced = Run(restarted.client->Multi(std::move(ops)));
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  restarted.registration = zk::MakeTabletServerRegistration(
+      *restarted.client, zk::ZkPaths(root_), ServerId(1), "FLUSS://127.0.0.1:1", std::nullopt);
+  KillServer(1);  // the old session (its node is already gone)
+  servers_[1] = std::move(restarted);
+
+  // It left (leader epoch + 1) and came back as the last ISR member: it leads again, the
+  // bucket is not left offline.
+  ASSERT_TRUE(RunUntil([&] { return State(*table, 0).leader_epoch == LeaderEpoch(1); }));
+  ASSERT_TRUE(RunUntil([&] { return State(*table, 0).leader == ServerId(1); },
+                       std::chrono::seconds(2)))
+      << "leader " << State(*table, 0).leader;
+  LeaderAndIsr now = ZkState(*table, 0);
+  EXPECT_EQ(now.leader, ServerId(1));
+  EXPECT_EQ(now.leader_epoch, LeaderEpoch(1));
+  EXPECT_EQ(now.isr, std::vector<ServerId>{ServerId(1)});
+  EXPECT_EQ(controller().TabletServers().size(), 1u);
+}
+
 // ---- rebalance ----
 
 std::map<int32_t, int> ReplicaCounts(const metadata::TableAssignment& assignment) {
