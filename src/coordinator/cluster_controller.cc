@@ -1,5 +1,8 @@
 #include "coordinator/cluster_controller.h"
 
+#include <asio/connect.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <charconv>
 #include <random>
@@ -35,6 +38,30 @@ void FillBucket(const TableBucket& bucket, proto::PbTableBucket* pb) {
   pb->set_table_id(bucket.table_id.value());
   if (bucket.partition_id) pb->set_partition_id(bucket.partition_id->value());
   pb->set_bucket_id(bucket.bucket.value());
+}
+
+/// What one connect to a server's port says about its process.
+enum class ConnectProbe {
+  kRefused,   // nothing listens there: the process is gone
+  kAccepted,  // something listens (a slow or busy process is alive)
+  kUnknown,   // timed out or failed otherwise (a partition, a name that did not resolve)
+};
+
+Task<ConnectProbe> ProbeConnect(std::string host, uint16_t port, SteadyClock::duration timeout) {
+  using namespace asio::experimental::awaitable_operators;  // NOLINT
+  auto executor = co_await asio::this_coro::executor;
+  asio::ip::tcp::resolver resolver(executor);
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(host, std::to_string(port), kAwaitTuple);
+  if (resolve_error) co_return ConnectProbe::kUnknown;
+  asio::ip::tcp::socket socket(executor);
+  asio::steady_timer timer(executor, timeout);
+  auto winner = co_await (asio::async_connect(socket, endpoints, kAwaitTuple) ||
+                          timer.async_wait(kAwaitTuple));
+  if (winner.index() == 1) co_return ConnectProbe::kUnknown;
+  asio::error_code ec = std::get<0>(std::get<0>(winner));
+  if (!ec) co_return ConnectProbe::kAccepted;
+  co_return ec == asio::error::connection_refused ? ConnectProbe::kRefused : ConnectProbe::kUnknown;
 }
 
 void FillNode(const metadata::ServerNode& node, proto::PbServerNode* pb) {
@@ -135,8 +162,14 @@ class ClusterController::Channel {
  public:
   using Request = std::variant<proto::NotifyLeaderAndIsrRequest, proto::StopReplicaRequest,
                                proto::UpdateMetadataRequest>;
-  Channel(Executor executor, ServerId id, std::string host, uint16_t port)
-      : id(id), host(std::move(host)), port(port), wake(std::move(executor)) {}
+  Channel(Executor executor, uint64_t generation, ServerId id, TimestampMs register_timestamp,
+          std::string host, uint16_t port)
+      : generation(generation),
+        id(id),
+        register_timestamp(register_timestamp),
+        host(std::move(host)),
+        port(port),
+        wake(std::move(executor)) {}
 
   void Enqueue(Request request) {
     queue.push_back(std::move(request));
@@ -147,7 +180,10 @@ class ClusterController::Channel {
     wake.Notify();
   }
 
+  uint64_t generation;
   ServerId id;
+  /// The registration this channel was opened for (a restart gets a new channel).
+  TimestampMs register_timestamp;
   std::string host;
   uint16_t port;
   Notifier wake;
@@ -209,6 +245,7 @@ void ClusterController::OnLost() {
   if (active_) STROM_LOG_WARN(kLog, "lost coordinator leadership (epoch {})", epoch_);
   active_ = false;
   live_.clear();
+  declared_dead_.clear();
   shutting_down_.clear();
   tables_.clear();
   // The loop of this term ends at its next pass (the generation moved on); rebalance_ stays
@@ -232,6 +269,7 @@ Task<void> ClusterController::Activate(CoordinatorEpoch epoch, uint64_t generati
   while (generation == generation_ && !stopped_) {
     epoch_ = epoch;
     live_.clear();
+    declared_dead_.clear();
     tables_.clear();
     shutting_down_.clear();
     rebalance_.reset();
@@ -359,6 +397,19 @@ Task<Result<std::map<ServerId, LiveTabletServer>>> ClusterController::ReadServer
     server.register_timestamp = reg.register_timestamp;
     out.emplace(id, std::move(server));
   }
+  // A registration left behind by a server declared dead is not a live server (its session
+  // outlives the process until it expires); once it is gone or replaced, forget it.
+  for (auto it = declared_dead_.begin(); it != declared_dead_.end();) {
+    auto found = out.find(it->first);
+    if (found != out.end() &&
+        found->second.register_timestamp == it->second.register_timestamp &&
+        found->second.listeners == it->second.listeners) {
+      out.erase(found);
+      ++it;
+    } else {
+      it = declared_dead_.erase(it);
+    }
+  }
   co_return out;
 }
 
@@ -382,6 +433,55 @@ Task<void> ClusterController::ServersChanged(uint64_t generation) {
   ApplyServerChanges(std::move(now).value(), batch, updates);
   co_await CommitUpdates(std::move(updates), batch);
   Send(std::move(batch));
+}
+
+Task<void> ClusterController::ServerRefusesConnections(uint64_t generation, ServerId id,
+                                                       TimestampMs register_timestamp) {
+  auto held = co_await events_->Lock();
+  if (generation != generation_ || !active_) co_return;
+  auto it = live_.find(id);
+  // Gone meanwhile, or restarted (a new registration has a channel of its own).
+  if (it == live_.end() || it->second.register_timestamp != register_timestamp) co_return;
+  const LiveTabletServer dead = it->second;
+  STROM_LOG_WARN(kLog,
+                 "tablet server {} refuses connections on {}:{}: its process is gone, handled "
+                 "as dead without waiting for its ZooKeeper session",
+                 id, dead.node.host, dead.node.port);
+  declared_dead_[id] = dead;
+  std::map<ServerId, LiveTabletServer> now = live_;
+  now.erase(id);
+  RequestBatch batch;
+  std::vector<std::pair<TableBucket, LeaderAndIsr>> updates;
+  ApplyServerChanges(std::move(now), batch, updates);
+  co_await CommitUpdates(std::move(updates), batch);
+  if (generation != generation_) co_return;
+  Send(std::move(batch));
+  co_await DeleteDeadRegistration(generation, id, dead);
+}
+
+Task<void> ClusterController::DeleteDeadRegistration(uint64_t generation, ServerId id,
+                                                     LiveTabletServer server) {
+  // The registration's session lives on until it expires (the process is gone). Deleting
+  // the node lets the server register again when it restarts meanwhile (it waits for the
+  // node to go) and shows successor coordinators and tools the truth. Only the very node the
+  // dead process wrote is deleted, with its version: a newer registration of that id is a
+  // restarted process and stays.
+  const std::string path = paths_.TabletServer(id);
+  auto node = co_await zk_.Get(path);
+  if (generation != generation_ || !node.ok()) co_return;
+  auto reg = zk::TabletServerRegistrationFromJson(node->data);
+  if (!reg.ok() || reg->register_timestamp != server.register_timestamp ||
+      reg->listeners != server.listeners) {
+    co_return;
+  }
+  auto deleted = co_await zk_.Delete(path, node->stat.version);
+  if (deleted.ok()) {
+    STROM_LOG_INFO(kLog, "deleted the registration {} of dead tablet server {}", path, id);
+  } else if (deleted.code() != zk::ZkCode::kNoNode && deleted.code() != zk::ZkCode::kBadVersion) {
+    // Left to its session's expiry; it is ignored until then.
+    STROM_LOG_WARN(kLog, "cannot delete the registration {} of dead tablet server {}: {}", path,
+                   id, deleted.status().ToString());
+  }
 }
 
 void ClusterController::ApplyServerChanges(
@@ -609,7 +709,8 @@ void ClusterController::Send(RequestBatch batch) {
 
 void ClusterController::OpenChannel(const LiveTabletServer& server) {
   CloseChannel(server.node.id);
-  auto channel = std::make_shared<Channel>(executor_, server.node.id, server.node.host,
+  auto channel = std::make_shared<Channel>(executor_, generation_, server.node.id,
+                                           server.register_timestamp, server.node.host,
                                            static_cast<uint16_t>(server.node.port));
   channels_[server.node.id] = channel;
   SpawnBackground(executor_, gate_, "coordinator-channel", ChannelLoop(channel));
@@ -628,10 +729,45 @@ void ClusterController::CloseAllChannels() {
 }
 
 Task<void> ClusterController::ChannelLoop(std::shared_ptr<Channel> channel) {
+  using namespace asio::experimental::awaitable_operators;  // NOLINT
+  const bool probing = options_.probe_attempts > 0;
   int attempts = 0;
+  // While idle, the loop holds a connection and waits for it to end as well as for requests:
+  // a process killed with SIGKILL has its connections closed by the kernel at once, and a
+  // probe of its port tells a dead process (refused) from a server that closed an idle
+  // connection or restarted its listener (accepted).
+  std::shared_ptr<rpc::Connection> watched;
   while (!channel->closed) {
     if (channel->queue.empty()) {
-      co_await channel->wake.Wait();
+      if (!probing) {
+        co_await channel->wake.Wait();
+        continue;
+      }
+      if (!watched || !watched->is_open()) {
+        watched.reset();
+        auto conn = co_await pool_->Get(channel->host, channel->port);
+        if (channel->closed) break;
+        if (conn.ok()) {
+          watched = *conn;
+          continue;
+        }
+        if (conn.status().code() == ErrorCode::kNetwork && co_await RefusesConnections(*channel)) {
+          ReportRefused(*channel);
+          break;
+        }
+        // Not dead as far as a connect can tell: try again later, or when a request comes.
+        asio::steady_timer pause(executor_, std::chrono::seconds(1));
+        co_await (channel->wake.Wait() || pause.async_wait(kAwaitTuple));
+        continue;
+      }
+      auto woke = co_await (channel->wake.Wait() || watched->Ended());
+      if (woke.index() == 1 && !channel->closed) {
+        watched.reset();
+        if (co_await RefusesConnections(*channel)) {
+          ReportRefused(*channel);
+          break;
+        }
+      }
       continue;
     }
     Status sent = Status::OK();
@@ -667,6 +803,13 @@ Task<void> ClusterController::ChannelLoop(std::shared_ptr<Channel> channel) {
       }
     }
     if (channel->closed) break;
+    // The connection broke or could not be opened: a process that is gone is dead now, and
+    // its requests are moot (the server's state is sent again when it joins).
+    if (probing && sent.code() == ErrorCode::kNetwork && co_await RefusesConnections(*channel)) {
+      ReportRefused(*channel);
+      break;
+    }
+    if (channel->closed) break;
     bool transport = sent.code() == ErrorCode::kNetwork || sent.code() == ErrorCode::kRequestTimeOut;
     if (!sent.ok() && transport && ++attempts < options_.max_send_attempts) {
       asio::steady_timer timer(executor_, options_.send_retry_wait);
@@ -680,6 +823,30 @@ Task<void> ClusterController::ChannelLoop(std::shared_ptr<Channel> channel) {
     attempts = 0;
     if (!channel->queue.empty()) channel->queue.pop_front();
   }
+}
+
+Task<bool> ClusterController::RefusesConnections(const Channel& channel) {
+  for (int attempt = 0; attempt < options_.probe_attempts; ++attempt) {
+    if (attempt > 0) {
+      asio::steady_timer pause(executor_, options_.probe_interval);
+      co_await pause.async_wait(kAwaitTuple);
+    }
+    if (channel.closed) co_return false;
+    ConnectProbe probe = co_await ProbeConnect(channel.host, channel.port, options_.probe_interval);
+    if (probe != ConnectProbe::kRefused) {
+      STROM_LOG_DEBUG(kLog, "tablet server {} at {}:{} {} a probe connect", channel.id,
+                      channel.host, channel.port,
+                      probe == ConnectProbe::kAccepted ? "accepted" : "did not answer");
+      co_return false;
+    }
+  }
+  co_return !channel.closed;
+}
+
+void ClusterController::ReportRefused(const Channel& channel) {
+  SpawnBackground(executor_, gate_, "coordinator-server-refused",
+                  ServerRefusesConnections(channel.generation, channel.id,
+                                           channel.register_timestamp));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -41,6 +41,13 @@ struct ClusterControllerOptions {
   /// Attempts of one request to a live tablet server that cannot be reached.
   int max_send_attempts = 20;
   SteadyClock::duration send_retry_wait = std::chrono::milliseconds(250);
+  /// Fast failure detection (`strom.coordinator.tablet-server-probe.*`): when the connection
+  /// to a live tablet server ends or cannot be opened, connect this many times,
+  /// `probe_interval` apart (each connect bounded by it too); all refused means nothing
+  /// listens on the server's port any more, and it is dead at once. 0: off (the ZooKeeper
+  /// session alone tells).
+  int probe_attempts = 3;
+  SteadyClock::duration probe_interval = std::chrono::milliseconds(100);
   /// What CreateTable asks before registering a table (a KV tablet's option checks); may be
   /// empty.
   std::function<Status(const record::TableDescriptor&)> check_table;
@@ -76,6 +83,10 @@ struct LiveTabletServer {
 ///   leaves their ISRs (bucket epoch + 1; the last ISR member stays so that it can lead
 ///   again); a joining server gets UpdateMetadata and NotifyLeaderAndIsr for its replicas, and
 ///   offline buckets whose ISR holds it get it as leader;
+/// - a tablet server whose connection ends and whose port then refuses every probe connect
+///   (options.probe_attempts) is dead at once, handled as if its registration had gone; its
+///   registration is then ignored until it changes, and deleted (the process that owned it
+///   is gone, and its restart must be able to register before the old session expires);
 /// - table created / dropped (BucketHost): initial leader = first live replica, ISR = live
 ///   replicas, znodes created, NotifyLeaderAndIsr to the replicas, UpdateMetadata to all;
 ///   StopReplica(delete) to the replicas of a dropped table;
@@ -191,6 +202,12 @@ class ClusterController final : public BucketHost, public ClusterView {
   Task<void> Activate(CoordinatorEpoch epoch, uint64_t generation);
   Task<Status> LoadState();
   Task<void> ServersChanged(uint64_t generation);
+  /// The event of a server whose port refused every probe: dead now, if the registration
+  /// the channel was opened for is still the live one.
+  Task<void> ServerRefusesConnections(uint64_t generation, ServerId id,
+                                      TimestampMs register_timestamp);
+  /// Deletes the registration znode of a server declared dead if it is still `server`'s.
+  Task<void> DeleteDeadRegistration(uint64_t generation, ServerId id, LiveTabletServer server);
   Task<Result<std::map<ServerId, LiveTabletServer>>> ReadServersAndWatch(uint64_t generation);
   void ApplyServerChanges(std::map<ServerId, LiveTabletServer> now, RequestBatch& batch,
                           std::vector<std::pair<metadata::TableBucket, replica::LeaderAndIsr>>&
@@ -237,6 +254,11 @@ class ClusterController final : public BucketHost, public ClusterView {
   void CloseChannel(ServerId id);
   void CloseAllChannels();
   Task<void> ChannelLoop(std::shared_ptr<Channel> channel);
+  /// Connects to the channel's server up to options.probe_attempts times; true when every
+  /// attempt was refused (and the channel is still open).
+  Task<bool> RefusesConnections(const Channel& channel);
+  /// Hands a server whose port refuses connections to the event queue.
+  void ReportRefused(const Channel& channel);
 
   Executor executor_;
   zk::ZkClient& zk_;
@@ -255,6 +277,9 @@ class ClusterController final : public BucketHost, public ClusterView {
   uint64_t generation_ = 0;
   CoordinatorEpoch epoch_{0};
   std::map<ServerId, LiveTabletServer> live_;
+  /// Servers declared dead by the probe whose registration may still be in ZooKeeper (until
+  /// deleted or its session expires): that registration is not live; another one is.
+  std::map<ServerId, LiveTabletServer> declared_dead_;
   std::set<ServerId> shutting_down_;
   std::map<TableId, TableState> tables_;
   std::map<ServerId, std::shared_ptr<Channel>> channels_;

@@ -1,15 +1,19 @@
 // ClusterController against a real ZooKeeper, with tablet servers that exist only as
 // registrations (their endpoints refuse connections, so the controller's requests to them fail
-// and are dropped): the bucket state machine as written to the leader_isr znodes.
+// and are dropped): the bucket state machine as written to the leader_isr znodes. The fast
+// failure detection (a closed connection, then refused probes) is off there, and on in
+// ClusterControllerProbeTest, whose servers listen (an rpc::Server each) until they "die".
 
 #include "coordinator/cluster_controller.h"
 
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include <set>
 
 #include "coordinator/coordinator_service.h"
+#include "rpc/server.h"
 #include "testutil/run_task.h"
 #include "zk/leader_and_isr_store.h"
 #include "zk/registration.h"
@@ -48,6 +52,7 @@ class ClusterControllerTest : public ::testing::Test {
 
   void TearDown() override {
     for (auto& c : controllers_) Run(c->Stop());
+    for (auto& [id, listener] : listeners_) Run(listener->Stop(std::chrono::seconds(0)));
     for (auto& [id, server] : servers_) {
       Run(server.registration->Unregister());
       Run(server.client->Close());
@@ -69,6 +74,8 @@ class ClusterControllerTest : public ::testing::Test {
     ClusterControllerOptions options;
     options.max_send_attempts = 1;
     options.rebalance_tick = std::chrono::milliseconds(20);
+    options.probe_attempts = probe_attempts_;
+    options.connection.connect_timeout = std::chrono::seconds(2);
     controllers_.push_back(std::make_unique<ClusterController>(
         io_.get_executor(), *zk_, zk::ZkPaths(root_), *store_,
         metadata::ServerNode{ServerId(0), "127.0.0.1", 9123, metadata::ServerRole::kCoordinator,
@@ -91,6 +98,49 @@ class ClusterControllerTest : public ::testing::Test {
   void KillServer(int32_t id) {
     Run(servers_[id].client->Close());
     servers_.erase(id);
+  }
+
+  /// A tablet server with a port: an rpc::Server answering the coordinator's requests (empty
+  /// answers; counted in requests_[id]), registered with its own session.
+  void AddListeningServer(int32_t id) {
+    rpc::Dispatcher dispatcher;
+    using proto::ApiKey;
+    dispatcher.Handle<ApiKey::kUpdateMetadata>(
+        [this, id](rpc::RequestContext,
+                   proto::UpdateMetadataRequest) -> Task<Result<proto::UpdateMetadataResponse>> {
+          ++requests_[id];
+          co_return proto::UpdateMetadataResponse();
+        });
+    dispatcher.Handle<ApiKey::kNotifyLeaderAndIsr>(
+        [this, id](rpc::RequestContext, proto::NotifyLeaderAndIsrRequest)
+            -> Task<Result<proto::NotifyLeaderAndIsrResponse>> {
+          ++requests_[id];
+          ++notified_[id];
+          co_return proto::NotifyLeaderAndIsrResponse();
+        });
+    rpc::ServerOptions options;
+    options.host = "127.0.0.1";
+    auto listener = std::make_unique<rpc::Server>(io_.get_executor(), options,
+                                                  std::move(dispatcher));
+    ASSERT_TRUE(listener->Start().ok());
+    FakeServer server;
+    server.client = Connect();
+    server.registration = zk::MakeTabletServerRegistration(
+        *server.client, zk::ZkPaths(root_), ServerId(id),
+        "FLUSS://127.0.0.1:" + std::to_string(listener->port()), std::nullopt);
+    listeners_[id] = std::move(listener);
+    ASSERT_TRUE(Run(server.registration->Register()).ok());
+    servers_[id] = std::move(server);
+  }
+  /// The server's process dies as with SIGKILL: its connections and its port close, its
+  /// ZooKeeper session lives on (until it would expire).
+  void CloseListener(int32_t id) {
+    Run(listeners_[id]->Stop(std::chrono::seconds(0)));
+    listeners_.erase(id);
+  }
+  bool RegistrationExists(int32_t id) {
+    auto stat = Run(zk_->Exists(zk::ZkPaths(root_).TabletServer(ServerId(id))));
+    return stat.ok() && stat->has_value();
   }
 
   template <typename T>
@@ -199,11 +249,20 @@ class ClusterControllerTest : public ::testing::Test {
   };
 
   asio::io_context io_;
+  int probe_attempts_ = 0;
   std::string root_;
   std::unique_ptr<zk::ZkClient> zk_;
   std::unique_ptr<zk::ZkMetadataStore> store_;
   std::vector<std::unique_ptr<ClusterController>> controllers_;
   std::map<int32_t, FakeServer> servers_;
+  std::map<int32_t, std::unique_ptr<rpc::Server>> listeners_;
+  std::map<int32_t, int> requests_;
+  std::map<int32_t, int> notified_;
+};
+
+class ClusterControllerProbeTest : public ClusterControllerTest {
+ protected:
+  ClusterControllerProbeTest() { probe_attempts_ = 3; }
 };
 
 TEST_F(ClusterControllerTest, NewTableLeadersAndIsrInZooKeeper) {
@@ -412,6 +471,104 @@ TEST_F(ClusterControllerTest, RestartSeenInOnePassLeadsAgainAsTheOnlyIsrMember) 
   EXPECT_EQ(now.leader_epoch, LeaderEpoch(1));
   EXPECT_EQ(now.isr, std::vector<ServerId>{ServerId(1)});
   EXPECT_EQ(controller().TabletServers().size(), 1u);
+}
+
+// ---- fast failure detection ----
+
+TEST_F(ClusterControllerProbeTest, ServerWhosePortRefusesIsDeadBeforeItsSessionEnds) {
+  for (int id : {1, 2}) AddListeningServer(id);
+  Elect(controller(), 0, 2);
+  auto table = CreateTable(controller(), "t", 1, 2);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  LeaderAndIsr first = State(*table, 0);
+  const int32_t leader = first.leader.value();
+  const ServerId follower = first.isr[0] == first.leader ? first.isr[1] : first.isr[0];
+  ASSERT_TRUE(RunUntil([&] { return notified_[leader] > 0; }));
+
+  // Its process dies; its session does not end (the test keeps it open).
+  CloseListener(leader);
+  auto died = std::chrono::steady_clock::now();
+  ASSERT_TRUE(RunUntil([&] { return State(*table, 0).leader == follower; },
+                       std::chrono::seconds(5)));
+  EXPECT_LT(std::chrono::steady_clock::now() - died, std::chrono::seconds(3));
+  LeaderAndIsr second = ZkState(*table, 0);
+  EXPECT_EQ(second.leader, follower);
+  EXPECT_EQ(second.leader_epoch, LeaderEpoch(1));
+  EXPECT_EQ(second.isr, std::vector<ServerId>{follower});
+  EXPECT_EQ(second.bucket_epoch, BucketEpoch(1));
+  EXPECT_EQ(controller().TabletServers().size(), 1u);
+  EXPECT_TRUE(servers_[leader].client->connected());
+  // Its registration is deleted (the dead process cannot), and that is not a second death.
+  ASSERT_TRUE(RunUntil([&] { return !RegistrationExists(leader); }, std::chrono::seconds(5)));
+  RunUntil([] { return false; }, std::chrono::seconds(1));
+  EXPECT_EQ(State(*table, 0), second);
+  EXPECT_EQ(ZkState(*table, 0), second);
+
+  // Restarted while the old session still lives, it registers at once and joins: a follower
+  // (out of the ISR until the leader finds it caught up), told its buckets' state.
+  FakeServer old = std::move(servers_[leader]);
+  notified_[leader] = 0;
+  auto restart = std::chrono::steady_clock::now();
+  AddListeningServer(leader);
+  EXPECT_LT(std::chrono::steady_clock::now() - restart, std::chrono::seconds(5));
+  Run(old.registration->Unregister());  // leaves the new session's node alone
+  Run(old.client->Close());
+  EXPECT_TRUE(RegistrationExists(leader));
+  ASSERT_TRUE(RunUntil([&] {
+    return controller().TabletServers().size() == 2 && notified_[leader] > 0;
+  }));
+  EXPECT_EQ(State(*table, 0), second);
+  // It can die again the same way.
+  CloseListener(leader);
+  ASSERT_TRUE(RunUntil([&] { return !RegistrationExists(leader); }, std::chrono::seconds(5)));
+  EXPECT_EQ(controller().TabletServers().size(), 1u);
+  EXPECT_EQ(State(*table, 0), second);
+}
+
+TEST_F(ClusterControllerProbeTest, ServerThatStillAcceptsConnectionsIsNotDead) {
+  AddListeningServer(1);
+  // Server 2's port accepts connections and closes them at once (as a server dropping idle
+  // connections, or a stalled one); its process is there.
+  asio::ip::tcp::acceptor acceptor(
+      io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = acceptor.local_endpoint().port();
+  auto accept_loop = [](asio::ip::tcp::acceptor& a) -> Task<void> {
+    while (a.is_open()) {
+      auto [ec, socket] = co_await a.async_accept(kAwaitTuple);
+      if (ec) co_return;
+    }
+  };
+  Gate gate;
+  SpawnBackground(io_.get_executor(), gate, "test-acceptor", accept_loop(acceptor));
+  FakeServer server;
+  server.client = Connect();
+  server.registration =
+      zk::MakeTabletServerRegistration(*server.client, zk::ZkPaths(root_), ServerId(2),
+                                       "FLUSS://127.0.0.1:" + std::to_string(port), std::nullopt);
+  ASSERT_TRUE(Run(server.registration->Register()).ok());
+  servers_[2] = std::move(server);
+
+  Elect(controller(), 0, 2);
+  auto table = CreateTable(controller(), "t", 2, 2);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  std::vector<LeaderAndIsr> before{State(*table, 0), State(*table, 1)};
+  RunUntil([] { return false; }, std::chrono::seconds(3));
+  EXPECT_EQ(controller().TabletServers().size(), 2u);
+  EXPECT_EQ(State(*table, 0), before[0]);
+  EXPECT_EQ(State(*table, 1), before[1]);
+  EXPECT_TRUE(RegistrationExists(2));
+
+  // Once nothing listens there any more, it is dead.
+  acceptor.close();
+  ASSERT_TRUE(RunUntil(
+      [&] { return State(*table, 0).isr.size() == 1 && State(*table, 1).isr.size() == 1; },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(controller().TabletServers().size(), 1u);
+  for (int b = 0; b < 2; ++b) {
+    EXPECT_EQ(State(*table, b).leader, ServerId(1)) << b;
+    EXPECT_EQ(State(*table, b).isr, std::vector<ServerId>{ServerId(1)}) << b;
+  }
+  Run(gate.Close());
 }
 
 // ---- rebalance ----

@@ -304,4 +304,11 @@ Task<void> Connection::CloseAndWait() {
   co_await loops_.Close();
 }
 
+Task<void> Connection::Ended() {
+  // The loops are started before anyone else holds the connection, so closing the gate to
+  // new entries changes nothing; it completes when both loops have left it.
+  std::shared_ptr<Connection> self = shared_from_this();
+  co_await loops_.Close();
+}
+
 }  // namespace strom::rpc

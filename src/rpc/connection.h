@@ -115,6 +115,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close();
   /// Closes, then waits until the read and write loops have ended.
   Task<void> CloseAndWait();
+  /// Completes once the connection has ended, closed here or by the server or failed (its
+  /// loops have ended); at once when it already has. Does not close it. Cancelling the
+  /// awaiting coroutine only stops the wait. Lets an owner notice that an idle connection
+  /// went away (the coordinator's fast failure detection).
+  Task<void> Ended();
 
   bool is_open() const { return open_; }
   /// "host:port" as given to Connect.

@@ -55,6 +55,8 @@ Task<Status> CoordinatorServer::Start() {
   store_ = std::move(store).value();
 
   coordinator::ClusterControllerOptions controller_options;
+  controller_options.probe_attempts = config.Get(config::kStromCoordinatorServerProbeAttempts);
+  controller_options.probe_interval = config.Get(config::kStromCoordinatorServerProbeInterval);
   controller_options.check_table = [](const record::TableDescriptor& table) {
     return replica::ReplicaManager::CheckKvTable(table);
   };

@@ -1,7 +1,8 @@
 // The distributed cluster as separate processes on loopback (cluster_harness.h): ZooKeeper, a
 // coordinator (and a standby), three tablet servers; tables with replication factor 3 created
 // and used through the C++ client; tablet servers and the active coordinator killed with
-// SIGKILL and restarted; a leader cut off from ZooKeeper (tcp_proxy.h) and reconnected.
+// SIGKILL and restarted; a leader cut off from ZooKeeper (tcp_proxy.h) and reconnected; a
+// killed leader replaced long before its ZooKeeper session (60 s) expires.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@ struct MetadataView {
   int32_t coordinator_port = -1;
   std::set<int32_t> tablet_servers;
   std::map<int32_t, BucketView> buckets;
+  std::map<int32_t, std::vector<int32_t>> isr;
 };
 
 class ClusterProcessTest : public ::testing::Test {
@@ -57,6 +59,7 @@ class ClusterProcessTest : public ::testing::Test {
     options.server_binary = STROM_SERVER_BIN;
     options.dir = fs::temp_directory_path() /
                   ("strom-cluster-it-" + std::to_string(::getpid()) + "-" + info->name());
+    options.session_timeout = session_timeout_;
     dir_ = options.dir;
     cluster_ = std::make_unique<testing::ClusterHarness>(options);
     std::string why;
@@ -117,6 +120,7 @@ class ClusterProcessTest : public ::testing::Test {
         if (b.has_leader_epoch()) bucket.leader_epoch = b.leader_epoch();
         bucket.replicas.assign(b.replica_id().begin(), b.replica_id().end());
         view.buckets[b.bucket_id()] = bucket;
+        view.isr[b.bucket_id()].assign(b.isr().begin(), b.isr().end());
       }
     }
     return view;
@@ -210,6 +214,9 @@ class ClusterProcessTest : public ::testing::Test {
     return true;
   }
 
+  /// The servers' ZooKeeper session timeout (the harness's 3 s: a killed server's session
+  /// ends quickly).
+  std::string session_timeout_ = "3 s";
   fs::path dir_;
   std::unique_ptr<testing::ClusterHarness> cluster_;
   std::unique_ptr<Connection> connection_;
@@ -297,6 +304,54 @@ TEST_F(ClusterProcessTest, KilledLeaderIsReplacedFromTheIsrAndRejoins) {
     MetadataView view;
     return AllServersAgree(path, 3, &view) && view.tablet_servers.count(victim) == 1;
   })) << "tablet server " << victim << " did not rejoin";
+}
+
+/// Fluss's default session timeout: a killed server is noticed by its closed connection.
+class ClusterLongSessionTest : public ClusterProcessTest {
+ protected:
+  ClusterLongSessionTest() { session_timeout_ = "60 s"; }
+};
+
+TEST_F(ClusterLongSessionTest, KilledLeaderIsReplacedLongBeforeItsSessionExpires) {
+  TablePath path = CreateReplicatedTable("db1", "fast", 3);
+  MetadataView before;
+  ASSERT_TRUE(Eventually([&] { return AllServersAgree(path, 3, &before); }));
+  Produce(path, 0, 1000);
+
+  int victim = before.buckets.at(0).leader;
+  cluster_->tablet(victim)->Kill();
+  auto killed = std::chrono::steady_clock::now();
+  // Writes go on at a new leader (the client finds it through Metadata).
+  Produce(path, 1000, 2000);
+  auto written = std::chrono::steady_clock::now() - killed;
+  EXPECT_LT(written, 10s) << "writes resumed after "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(written).count()
+                          << " ms (session timeout 60 s)";
+  auto view = Metadata(cluster_->coordinator(0)->port(), path);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->tablet_servers.count(victim), 0u);
+  for (const auto& [bucket, b] : view->buckets) {
+    EXPECT_NE(b.leader, victim) << "bucket " << bucket;
+    EXPECT_GE(b.leader, 0) << "bucket " << bucket;
+  }
+
+  // Restarted at once, within its old session's lifetime: it registers (the coordinator
+  // deleted the dead process's node), rejoins and gets back into every ISR.
+  auto restart = std::chrono::steady_clock::now();
+  ASSERT_TRUE(cluster_->StartTablet(victim));
+  EXPECT_LT(std::chrono::steady_clock::now() - restart, 20s);
+  ASSERT_TRUE(Eventually([&] {
+    MetadataView now;
+    if (!AllServersAgree(path, 3, &now) || now.tablet_servers.count(victim) == 0) return false;
+    for (const auto& [bucket, isr] : now.isr) {
+      if (std::count(isr.begin(), isr.end(), victim) == 0) return false;
+    }
+    return true;
+  })) << "tablet server " << victim << " did not rejoin every ISR";
+  Produce(path, 2000, 3000);
+  std::multiset<int32_t> ids = ReadIds(path, 3000);
+  ASSERT_EQ(ids.size(), 3000u);
+  for (int32_t id = 0; id < 3000; ++id) EXPECT_EQ(ids.count(id), 1u) << id;
 }
 
 TEST_F(ClusterProcessTest, StandbyCoordinatorTakesOver) {

@@ -77,6 +77,19 @@ namespace strom::config {
     "Attempts before a ZooKeeper operation fails.", "")                                       \
   X(kZookeeperMaxInflightRequests, int32_t, "zookeeper.client.max-inflight-requests", kInt,   \
     "100", "Bound on concurrent asynchronous ZooKeeper requests.", "")                        \
+  X(kStromCoordinatorServerProbeAttempts, int32_t,                                            \
+    "strom.coordinator.tablet-server-probe.attempts", kInt, "3",                              \
+    "Strom: when the coordinator's connection to a tablet server closes or cannot be opened, " \
+    "it connects to the server this many times, strom.coordinator.tablet-server-probe."      \
+    "interval apart; when every attempt is refused (nothing listens: the process is gone), " \
+    "the server is dead at once, without waiting for its ZooKeeper session to expire. A "     \
+    "connect that is accepted or times out leaves it to the session. 0: off.",                \
+    "")                                                                                       \
+  X(kStromCoordinatorServerProbeInterval, Duration,                                           \
+    "strom.coordinator.tablet-server-probe.interval", kDuration, "100 ms",                    \
+    "Strom: pause between the coordinator's connects to a tablet server whose connection "    \
+    "closed, and the bound on each connect.",                                                 \
+    "")                                                                                       \
   /* Log storage */                                                                           \
   X(kLogSegmentFileSize, int64_t, "log.segment.file-size", kMemorySize, "1024m",              \
     "Size at which the active log segment is rolled.", "")                                    \
