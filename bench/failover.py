@@ -26,9 +26,10 @@ a coordinator, 3 tablet servers; default.replication.factor 3), then:
 One bucket makes "the bucket whose leader was killed" every write's bucket. Prints a table of
 medians over `--runs` kills (and every run); `--json` prints one JSON document instead.
 
-Kill -9 is noticed through ZooKeeper: the coordinator sees the dead server's registration go
-when its session expires, so `--session-timeout` (zookeeper.client.session-timeout of every
-server) bounds detection; see bench/README.md.
+Kill -9 is noticed by the coordinator when its connection to the server closes and the server's
+port refuses reconnects (strom.coordinator.tablet-server-probe.*, about 0.2 s), so detection no
+longer depends on `--session-timeout` (zookeeper.client.session-timeout of every server), which
+still bounds it when that probe is off or inconclusive; see bench/RESULTS.md.
 """
 
 from __future__ import annotations
