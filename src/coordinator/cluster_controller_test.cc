@@ -525,6 +525,19 @@ TEST_F(ClusterControllerProbeTest, ServerWhosePortRefusesIsDeadBeforeItsSessionE
   EXPECT_EQ(State(*table, 0), second);
 }
 
+TEST_F(ClusterControllerProbeTest, NewCoordinatorFindsADeadServersRegistrationDead) {
+  for (int id : {1, 2}) AddListeningServer(id);
+  // Server 2 died while no coordinator was active; its session outlives it.
+  CloseListener(2);
+  controller().OnElected(CoordinatorEpoch(0));
+  ASSERT_TRUE(RunUntil([&] {
+    return controller().active() && controller().TabletServers().size() == 1 &&
+           !RegistrationExists(2);
+  }, std::chrono::seconds(10)));
+  EXPECT_EQ(controller().TabletServers().front().id, ServerId(1));
+  EXPECT_TRUE(RegistrationExists(1));
+}
+
 TEST_F(ClusterControllerProbeTest, ServerThatStillAcceptsConnectionsIsNotDead) {
   AddListeningServer(1);
   // Server 2's port accepts connections and closes them at once (as a server dropping idle
