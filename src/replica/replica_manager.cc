@@ -23,6 +23,13 @@ using metadata::TableBucket;
 
 constexpr std::string_view kComponent = "replica";
 
+// Hot-standby KV tablets (cluster mode): the changelog one step of the sync loop applies per
+// bucket before the reactor serves other work; how often the loop looks when idle; how long
+// a failed open waits before the next try.
+constexpr int64_t kKvApplyStepBytes = 1024 * 1024;
+constexpr std::chrono::milliseconds kKvSyncInterval(10);
+constexpr std::chrono::milliseconds kKvOpenRetryDelay(1000);
+
 Status UnknownBucket(const TableBucket& bucket) {
   return MakeError(ErrorCode::kUnknownTableOrBucket,
                    "Unknown table or bucket: {} is not hosted by this server.", bucket);
@@ -84,7 +91,8 @@ ReplicaManager::ReplicaManager(Executor reactor, ReplicaManagerOptions options,
       kv_checkpoint_timer_(reactor),
       scanner_expiry_timer_(reactor),
       isr_expiration_timer_(reactor),
-      hw_checkpoint_timer_(reactor) {}
+      hw_checkpoint_timer_(reactor),
+      kv_sync_timer_(reactor) {}
 
 ReplicaManager::~ReplicaManager() = default;
 
@@ -122,6 +130,8 @@ Task<Status> ReplicaManager::Start() {
     }
     SpawnBackground(reactor_, gate_, "kv-scanner-expiry", ScannerExpiryLoop());
     SpawnBackground(reactor_, gate_, "isr-expiration", IsrExpirationLoop());
+    kv_pool_ = std::make_unique<asio::thread_pool>(1);
+    SpawnBackground(reactor_, gate_, "kv-sync", KvSyncLoop());
     STROM_LOG_INFO(kComponent, "replica manager of server {} started (cluster mode)",
                    options_.server_id);
     co_return Status::OK();
@@ -197,6 +207,7 @@ Task<void> ReplicaManager::Stop() {
   scanner_expiry_timer_.cancel();
   isr_expiration_timer_.cancel();
   hw_checkpoint_timer_.cancel();
+  kv_sync_timer_.cancel();
   for (auto& [leader, fetcher] : fetchers_) co_await fetcher->Stop();
   fetchers_.clear();
   co_await gate_.Close();
@@ -291,20 +302,26 @@ Result<kv::SequenceIdCounter*> ReplicaManager::AutoIncrementCounter(
   return raw;
 }
 
-Status ReplicaManager::OpenKvTablet(Replica* replica) {
-  const metadata::TableInfo& table = *replica->table;
+Result<kv::KvTabletOptions> ReplicaManager::KvTabletOptionsFor(const Replica& replica) {
+  const metadata::TableInfo& table = *replica.table;
   kv::KvTabletOptions opts;
-  opts.dir = KvTabletDir(table, replica->bucket.bucket);
+  opts.dir = KvTabletDir(table, replica.bucket.bucket);
   opts.table = MakeKvTableInfo(table);
   opts.schemas = kv::SchemaSet(table.schema_id, table.schema());
   opts.rocksdb = options_.rocksdb;
   opts.num_retained_checkpoints = options_.kv_snapshot_num_retained;
   opts.recover_read_bytes = options_.kv_recover_read_bytes;
-  opts.log = replica->log.get();
+  opts.log = replica.log.get();
   STROM_ASSIGN_OR_RETURN(opts.auto_increment_counter, AutoIncrementCounter(table));
+  return opts;
+}
+
+Status ReplicaManager::OpenKvTablet(Replica* replica) {
+  STROM_ASSIGN_OR_RETURN(kv::KvTabletOptions opts, KvTabletOptionsFor(*replica));
   auto kv = kv::KvTablet::Open(std::move(opts));
   if (!kv.ok()) return kv.status().WithContext(replica->bucket.ToString());
   replica->kv = std::move(kv).value();
+  replica->kv_ready = true;
   // Nothing replayed: the state is that of the newest checkpoint (or empty), so the periodic
   // checkpoint has nothing new to save until the next write.
   if (replica->kv->recovered_record_count() == 0) {
@@ -520,7 +537,12 @@ Result<Replica*> ReplicaManager::FindKv(const TableBucket& bucket) {
   Replica* replica = Find(bucket);
   if (replica == nullptr) return UnknownBucket(bucket);
   if (!replica->table->HasPrimaryKey()) return NonPrimaryKeyTable(bucket);
-  if (!replica->is_leader() || !replica->kv) return NotLeader(bucket, options_.server_id);
+  if (!replica->is_leader()) return NotLeader(bucket, options_.server_id);
+  if (!replica->kv || !replica->kv_ready) {
+    return MakeError(ErrorCode::kLeaderNotAvailable,
+                     "The KV state of {} on leader {} is still being restored; retry.", bucket,
+                     options_.server_id);
+  }
   return replica;
 }
 
@@ -567,7 +589,8 @@ bool ReplicaManager::MaybeIncrementLeaderHighWatermark(Replica* replica) {
     }
   }
   if (hw <= replica->log->high_watermark()) return false;
-  if (replica->kv) {
+  // A tablet still catching up as follower applies up to the new high watermark itself.
+  if (replica->kv && replica->kv->is_leader()) {
     Status flushed = replica->kv->FlushUpTo(hw);
     if (!flushed.ok()) {
       STROM_LOG_WARN(kComponent, "flushing the KV tablet of {} to {}: {}", replica->bucket, hw,
@@ -800,7 +823,193 @@ void ReplicaManager::CloseKv(Replica* replica) {
     STROM_LOG_WARN(kComponent, "closing the KV tablet of {}: {}", replica->bucket, s.ToString());
   }
   replica->kv.reset();
+  replica->kv_ready = false;
   replica->checkpointed_offset = LogOffset(-1);
+}
+
+void ReplicaManager::StartKvOpen(Replica* replica) {
+  if (!replica->table->HasPrimaryKey() || replica->kv || replica->kv_opening || stopping_) return;
+  auto opts = KvTabletOptionsFor(*replica);
+  if (!opts.ok()) {
+    STROM_LOG_WARN(kComponent, "opening the KV tablet of {}: {}", replica->bucket,
+                   opts.status().ToString());
+    replica->kv_retry_at = SteadyClock::now() + kKvOpenRetryDelay;
+    return;
+  }
+  const uint64_t token = ++next_kv_open_token_;
+  replica->kv_opening = true;
+  replica->kv_open_token = token;
+  replica->kv_cut_during_open.reset();
+  // The log's bounds are read here, on the reactor: the worker never touches the log.
+  if (!SpawnBackground(reactor_, gate_, "kv-open",
+                       OpenKvTask(replica->bucket, token, std::move(opts).value(),
+                                  replica->log->log_start_offset(),
+                                  replica->log->log_end_offset()))) {
+    replica->kv_opening = false;
+  }
+}
+
+Task<void> ReplicaManager::OpenKvTask(TableBucket bucket, uint64_t token,
+                                      kv::KvTabletOptions options, LogOffset log_start,
+                                      LogOffset log_end) {
+  auto job = [options = std::move(options), log_start, log_end]() mutable {
+    return kv::KvTablet::OpenStorage(std::move(options), log_start, log_end);
+  };
+  Result<std::unique_ptr<kv::KvTablet>> opened = co_await RunBlocking(*kv_pool_, std::move(job));
+  Replica* replica = Find(bucket);
+  if (replica == nullptr || !replica->kv_opening || replica->kv_open_token != token) {
+    // Stopped, dropped or recreated meanwhile: the tablet (if any) is released unused.
+    co_return;
+  }
+  replica->kv_opening = false;
+  if (!opened.ok()) {
+    STROM_LOG_WARN(kComponent, "opening the KV tablet of {}: {}; trying again in {} ms", bucket,
+                   opened.status().ToString(), kKvOpenRetryDelay.count());
+    replica->kv_retry_at = SteadyClock::now() + kKvOpenRetryDelay;
+    co_return;
+  }
+  std::unique_ptr<kv::KvTablet> tablet = std::move(opened).value();
+  if (replica->kv_cut_during_open && tablet->flushed_log_offset() > *replica->kv_cut_during_open) {
+    // The log was cut below the checkpoint restored meanwhile (that checkpoint is gone now).
+    STROM_LOG_INFO(kComponent,
+                   "KV tablet of {} was restored up to {} while its log was cut to {}; opening "
+                   "it again",
+                   bucket, tablet->flushed_log_offset(), *replica->kv_cut_during_open);
+    tablet.reset();
+    StartKvOpen(replica);
+    co_return;
+  }
+  STROM_LOG_INFO(kComponent,
+                 "KV tablet of {} opened at changelog offset {} (log end {}, high watermark {})",
+                 bucket, tablet->flushed_log_offset(), replica->log->log_end_offset(),
+                 replica->log->high_watermark());
+  replica->checkpointed_offset = tablet->flushed_log_offset();
+  replica->kv = std::move(tablet);
+  replica->kv_ready = false;
+  // The sync loop applies the changelog from here, and makes a leader's tablet leader.
+  kv_sync_timer_.cancel();
+}
+
+void ReplicaManager::DropKv(Replica* replica) {
+  kv_scanners_.CloseBucket(replica->bucket);
+  if (replica->kv) {
+    const LogOffset flushed = replica->kv->flushed_log_offset();
+    const LogOffset log_end = replica->log->log_end_offset();
+    replica->kv.reset();
+    if (flushed > log_end) {
+      // Its checkpoints beyond the log's end hold changes the log no longer has.
+      auto discarded = kv::KvTablet::DiscardCheckpointsAbove(
+          KvTabletDir(*replica->table, replica->bucket.bucket), nullptr, log_end);
+      if (!discarded.ok()) {
+        STROM_LOG_WARN(kComponent, "discarding KV checkpoints of {}: {}", replica->bucket,
+                       discarded.status().ToString());
+      }
+    }
+  }
+  replica->kv_ready = false;
+  replica->checkpointed_offset = LogOffset(-1);
+  replica->kv_retry_at = SteadyClock::now() + kKvOpenRetryDelay;
+}
+
+bool ReplicaManager::SyncKv(Replica* replica) {
+  if (!replica->table->HasPrimaryKey() || stopping_) return false;
+  if (!replica->kv) {
+    if (replica->repl.leader_epoch.value() >= 0 && SteadyClock::now() >= replica->kv_retry_at) {
+      StartKvOpen(replica);
+    }
+    return false;
+  }
+  kv::KvTablet& kv = *replica->kv;
+  if (kv.is_leader()) return false;
+  auto applied = kv.ApplyCommittedChangelog(replica->log->high_watermark(), kKvApplyStepBytes);
+  if (!applied.ok()) {
+    STROM_LOG_WARN(kComponent,
+                   "the KV tablet of {} cannot follow its changelog ({}); dropping it and "
+                   "rebuilding it from a checkpoint",
+                   replica->bucket, applied.status().ToString());
+    DropKv(replica);
+    return false;
+  }
+  if (!*applied) return true;
+  if (!replica->is_leader()) return false;
+  // Caught up as leader: only the uncommitted tail is left, into the pre-write buffer.
+  Status promoted = kv.BecomeLeader();
+  if (!promoted.ok()) {
+    STROM_LOG_WARN(kComponent, "the KV tablet of {} cannot take the lead ({}); rebuilding it",
+                   replica->bucket, promoted.ToString());
+    DropKv(replica);
+    return false;
+  }
+  replica->kv_ready = true;
+  STROM_LOG_INFO(kComponent,
+                 "KV tablet of {} leads from changelog offset {} ({} uncommitted records "
+                 "buffered)",
+                 replica->bucket, kv.flushed_log_offset(), kv.recovered_record_count());
+  MaybeIncrementLeaderHighWatermark(replica);
+  WakeBucket(replica->bucket);
+  return false;
+}
+
+Task<void> ReplicaManager::KvSyncLoop() {
+  while (!stopping_) {
+    bool more = false;
+    for (auto& [bucket, replica] : replicas_) {
+      if (SyncKv(replica.get())) more = true;
+    }
+    if (more) {
+      // Other work runs between the steps.
+      co_await asio::post(reactor_, asio::use_awaitable);
+      continue;
+    }
+    kv_sync_timer_.expires_after(kKvSyncInterval);
+    co_await kv_sync_timer_.async_wait(kAwaitTuple);
+  }
+}
+
+void ReplicaManager::DemoteKv(Replica* replica) {
+  if (!replica->table->HasPrimaryKey()) return;
+  kv_scanners_.CloseBucket(replica->bucket);
+  replica->kv_ready = false;
+  if (replica->kv) {
+    replica->kv->BecomeFollower();
+  } else {
+    StartKvOpen(replica);
+  }
+}
+
+void ReplicaManager::AfterFollowerTruncation(Replica* replica, bool fully) {
+  if (!replica->table->HasPrimaryKey()) return;
+  // Where the log ends now: a cut lands on a batch boundary, at or below the offset asked.
+  // Nothing is appended before this runs, so a crash in between leaves checkpoints beyond
+  // the log's end, which the next open discards.
+  const LogOffset offset = replica->log->log_end_offset();
+  if (replica->kv_opening) {
+    replica->kv_cut_during_open =
+        replica->kv_cut_during_open ? std::min(*replica->kv_cut_during_open, offset) : offset;
+  }
+  if (replica->kv) {
+    const LogOffset flushed = replica->kv->flushed_log_offset();
+    // Cut above its state, the tablet goes on; an emptied log restarting exactly at its
+    // state too.
+    if (fully ? flushed == offset : flushed <= offset) return;
+    STROM_LOG_WARN(kComponent,
+                   "the log of {} is cut to {} below the changelog offset {} its KV tablet "
+                   "holds: rebuilding the tablet from a checkpoint at or below {}",
+                   replica->bucket, offset, flushed, offset);
+    kv_scanners_.CloseBucket(replica->bucket);
+    replica->kv.reset();
+    replica->kv_ready = false;
+    replica->checkpointed_offset = LogOffset(-1);
+  }
+  auto discarded = kv::KvTablet::DiscardCheckpointsAbove(
+      KvTabletDir(*replica->table, replica->bucket.bucket), nullptr, offset);
+  if (!discarded.ok()) {
+    STROM_LOG_WARN(kComponent, "discarding KV checkpoints of {} beyond {}: {}", replica->bucket,
+                   offset, discarded.status().ToString());
+  } else if (*discarded > 0) {
+    STROM_LOG_INFO(kComponent, "discarded {} KV checkpoints of {} beyond {}", *discarded,
+                   replica->bucket, offset);
+  }
 }
 
 void ReplicaManager::RemoveFetcher(const TableBucket& bucket) {
@@ -834,7 +1043,6 @@ Status ReplicaManager::MakeLeader(Replica* replica, const NotifyLeaderAndIsrItem
   repl.coordinator_epoch = lai.coordinator_epoch;
   repl.bucket_epoch = lai.bucket_epoch;
   repl.leader = options_.server_id;
-  const bool was_leader = repl.is_leader;
   repl.is_leader = true;
   if (new_epoch) {
     repl.fenced = false;
@@ -848,10 +1056,13 @@ Status ReplicaManager::MakeLeader(Replica* replica, const NotifyLeaderAndIsrItem
                    options_.server_id, replica->bucket, repl.leader_epoch,
                    replica->log->log_end_offset());
   }
-  if (replica->table->HasPrimaryKey() && (new_epoch || !replica->kv || !was_leader)) {
-    // A new leader rebuilds its state from its checkpoint plus the replicated changelog.
-    CloseKv(replica);
-    STROM_RETURN_IF_ERROR(OpenKvTablet(replica));
+  if (replica->table->HasPrimaryKey() && !replica->kv_ready) {
+    // The standby tablet applies what is left up to the high watermark and takes the
+    // uncommitted tail into its buffer, now when little is left; otherwise (still opening,
+    // or far behind) the sync loop finishes it in steps, and PutKv and lookups answer
+    // LEADER_NOT_AVAILABLE until then.
+    SyncKv(replica);
+    if (!replica->kv_ready) kv_sync_timer_.cancel();
   }
   MaybeIncrementLeaderHighWatermark(replica);
   WakeBucket(replica->bucket);
@@ -877,7 +1088,8 @@ Status ReplicaManager::MakeFollower(Replica* replica, const NotifyLeaderAndIsrIt
   // Writes waiting for replication here will never complete: answer them now.
   WakeBucket(replica->bucket);
   RemoveFetcher(replica->bucket);
-  CloseKv(replica);
+  // The KV tablet stays open as a standby; its buffer (beyond the high watermark) goes.
+  DemoteKv(replica);
   // The log is kept as it is: Fluss 0.9.1 (ReplicaManager.makeFollowers) cuts it back to the
   // high watermark here, but a follower's high watermark lags the leader's, so that would drop
   // records the old leader may have acknowledged (KIP-101's loss case). A former leader's
@@ -910,7 +1122,8 @@ size_t ReplicaManager::FenceLeadership() {
     repl.leader = ServerId(-1);
     repl.pending_isr.reset();
     ++repl.isr_version;  // an AdjustIsr answer still on its way is dropped
-    CloseKv(replica.get());
+    // The KV tablet stays as a standby (committed state only, its buffer dropped).
+    DemoteKv(replica.get());
     // Waiting acks=-1 writes answer NOT_LEADER_OR_FOLLOWER, long polls re-read and get it.
     WakeBucket(bucket);
     STROM_LOG_WARN(kComponent,
@@ -1169,7 +1382,9 @@ Result<LogOffset> ReplicaManager::ReconcileWithLeader(const TableBucket& bucket,
                      leader_epoch_start,
                      repl.epoch_start ? repl.epoch_start->epoch : LeaderEpoch(-1),
                      repl.epoch_start ? repl.epoch_start->start_offset : LogOffset(-1));
-      STROM_RETURN_IF_ERROR(replica->log->TruncateTo(keep).status());
+      Status cut = replica->log->TruncateTo(keep).status();
+      AfterFollowerTruncation(replica, /*fully=*/false);
+      STROM_RETURN_IF_ERROR(cut);
     }
     EpochStart start{repl.leader_epoch, leader_epoch_start};
     STROM_RETURN_IF_ERROR(WriteEpochStart(nullptr, replica->log->dir(), start));
@@ -1188,14 +1403,18 @@ Status ReplicaManager::TruncateFollower(const TableBucket& bucket, LogOffset off
   if (offset >= replica->log->log_end_offset()) return Status::OK();
   STROM_LOG_INFO(kComponent, "truncating follower {} from {} to {}", bucket,
                  replica->log->log_end_offset(), offset);
-  return replica->log->TruncateTo(offset).status();
+  Status cut = replica->log->TruncateTo(offset).status();
+  AfterFollowerTruncation(replica, /*fully=*/false);
+  return cut;
 }
 
 Status ReplicaManager::TruncateFollowerFullyAndStartAt(const TableBucket& bucket,
                                                        LogOffset offset) {
   STROM_ASSIGN_OR_RETURN(Replica * replica, FollowerOf(Find(bucket), bucket, options_.server_id));
   STROM_LOG_INFO(kComponent, "follower {} restarts empty at {}", bucket, offset);
-  return replica->log->TruncateFullyAndStartAt(offset);
+  Status cut = replica->log->TruncateFullyAndStartAt(offset);
+  AfterFollowerTruncation(replica, /*fully=*/true);
+  return cut;
 }
 
 }  // namespace strom::replica

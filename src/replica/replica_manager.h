@@ -90,8 +90,21 @@ struct Replica {
   metadata::TableBucket bucket;
   std::shared_ptr<const metadata::TableInfo> table;
   std::unique_ptr<log::LogTablet> log;
-  /// Declared after `log`: destroyed first, as it borrows the log.
+  /// Declared after `log`: destroyed first, as it borrows the log. In cluster mode kept on
+  /// leaders and followers alike (a follower's is a hot standby, see README.md "Primary-key
+  /// tables"); null while it is being opened or after it had to be dropped.
   std::unique_ptr<kv::KvTablet> kv;
+  /// `kv` serves lookups and PutKv: the replica leads, and its tablet caught up to the high
+  /// watermark and took the leader role (always so in single-node mode).
+  bool kv_ready = false;
+  /// An open of `kv` runs on the KV worker thread; `kv_open_token` names it (an answer with
+  /// another token is dropped), `kv_cut_during_open` is the lowest offset the log was cut to
+  /// meanwhile (a tablet restored beyond it is dropped and opened again).
+  bool kv_opening = false;
+  uint64_t kv_open_token = 0;
+  std::optional<LogOffset> kv_cut_during_open;
+  /// A failed open is tried again from this time on.
+  SteadyClock::time_point kv_retry_at{};
   /// The flushed offset of the last checkpoint taken here; the periodic checkpoint skips a
   /// tablet that has not moved since.
   LogOffset checkpointed_offset{-1};
@@ -121,8 +134,10 @@ struct BucketRead {
 ///
 /// Primary-key tables: each bucket also has a KvTablet in `{table dir}/kv-{bucket}/` over the
 /// bucket's log (its changelog). It is opened (recovered from its newest checkpoint plus the
-/// changelog after it) with the log, written by PutKv, flushed to RocksDB as soon as the high
-/// watermark passes a write (one replica: right after the append), checkpointed every
+/// changelog after it) with the log (single node) or on the KV worker thread when the
+/// coordinator names the replica's role (cluster mode, where followers keep theirs as a hot
+/// standby applying the committed changelog), written by PutKv, flushed to RocksDB as soon
+/// as the high watermark passes a write (one replica: right after the append), checkpointed every
 /// `kv.snapshot.interval` and at Stop(), and deleted with its table. The table's
 /// auto-increment counter is a FileSequenceIdCounter in `{table dir}/auto-increment`.
 ///
@@ -130,7 +145,8 @@ struct BucketRead {
 /// node: opens the tablets of registered tables and deletes the directories of tables that no
 /// longer exist), serve, Stop() (wakes waiting fetches and writes, stops the fetchers and
 /// housekeeping, closes scan sessions, checkpoints and closes every KV tablet, closes every
-/// log tablet cleanly). Thread: the reactor only; no locks. Tablet appends, reads, RocksDB
+/// log tablet cleanly). Thread: the reactor only, no locks, but for the KV worker thread that
+/// opens KV tablets no one else sees yet (cluster mode). Tablet appends, reads, RocksDB
 /// writes and checkpoints are synchronous on the reactor (page cache; RocksDB memtables);
 /// fsyncs happen at roll, checkpoint and close. Ownership: owns every Replica, the id
 /// counters, the scan sessions, the delayed-fetch and delayed-write registries and the
@@ -182,7 +198,8 @@ class ReplicaManager {
                                 const kv::PutKvParams& params, int32_t acks = 1);
 
   /// The replica of a primary-key bucket led here: kUnknownTableOrBucket,
-  /// kNotLeaderOrFollower (a follower has no KV tablet), kNonPrimaryKeyTable.
+  /// kNotLeaderOrFollower (not the leader), kLeaderNotAvailable (the leader's KV tablet is
+  /// still being opened or catching up; retriable), kNonPrimaryKeyTable.
   Result<Replica*> FindKv(const metadata::TableBucket& bucket);
 
   /// Checks that a primary-key table's options make a valid KV tablet (what opening one
@@ -218,9 +235,10 @@ class ReplicaManager {
   /// (kInvalidCoordinator for every bucket), then per bucket opens or creates the tablets
   /// (TableInfo from the metadata store), refuses a bucket epoch older than the replica's
   /// (kInvalidUpdateVersion) or a leader epoch older than its own (kFencedLeaderEpoch), and
-  /// makes the replica leader (own id == leader: takes the ISR, remembers its log end, opens
-  /// the KV tablet of a primary-key table from its checkpoint plus the changelog) or follower
-  /// (closes the KV tablet, truncates the log to its high watermark, fetches from the leader).
+  /// makes the replica leader (own id == leader: takes the ISR, remembers its log end; a
+  /// primary-key table's standby KV tablet catches up to the high watermark and takes the
+  /// lead, or is opened first, see README.md) or follower (the KV tablet stays open as
+  /// standby, its pre-write buffer dropped; fetches from the leader).
   /// The same leader epoch again only refreshes the ISR. See FenceLeadership() for a server
   /// that lost its ZooKeeper session.
   Task<std::vector<BucketResult>> BecomeLeaderOrFollower(CoordinatorEpoch coordinator_epoch,
@@ -318,6 +336,26 @@ class ReplicaManager {
   Status MakeLeader(Replica* replica, const NotifyLeaderAndIsrItem& item, bool new_epoch);
   Status MakeFollower(Replica* replica, const NotifyLeaderAndIsrItem& item, bool new_epoch);
   void CloseKv(Replica* replica);
+  // ---- the KV tablets of cluster mode (leaders and hot-standby followers) ----
+  /// Starts opening `replica`'s KV tablet on the KV worker (checkpoint restore and RocksDB
+  /// open); the sync loop then applies the changelog in steps. Nothing when open or opening.
+  void StartKvOpen(Replica* replica);
+  Task<void> OpenKvTask(metadata::TableBucket bucket, uint64_t token, kv::KvTabletOptions options,
+                        LogOffset log_start, LogOffset log_end);
+  Result<kv::KvTabletOptions> KvTabletOptionsFor(const Replica& replica);
+  /// One step for one replica: opens a missing tablet, applies up to about one step of
+  /// committed changelog, makes a caught-up leader's tablet leader. True when more is left.
+  bool SyncKv(Replica* replica);
+  Task<void> KvSyncLoop();
+  /// Leader to follower (or fenced): the tablet stays open as standby, its buffer dropped.
+  void DemoteKv(Replica* replica);
+  /// Drops a tablet whose state is unusable (no checkpoint); it is opened again later.
+  void DropKv(Replica* replica);
+  /// Called right after a follower's log was cut (`fully`: emptied and restarted at its new
+  /// end), before anything is appended: a tablet holding changelog beyond the new log end is
+  /// dropped and the checkpoints beyond it deleted, so the next open rebuilds from one at or
+  /// below it (an open in flight is checked when it comes back).
+  void AfterFollowerTruncation(Replica* replica, bool fully);
   /// Moves the leader's high watermark to the smallest log end of the (maximal) ISR and the
   /// caught-up followers, flushing the KV tablet first; wakes fetches and writes when it moved.
   bool MaybeIncrementLeaderHighWatermark(Replica* replica);
@@ -355,6 +393,11 @@ class ReplicaManager {
   asio::steady_timer scanner_expiry_timer_;
   asio::steady_timer isr_expiration_timer_;
   asio::steady_timer hw_checkpoint_timer_;
+  asio::steady_timer kv_sync_timer_;
+  /// Cluster mode: the thread that opens KV tablets (RocksDB open and checkpoint restore
+  /// block), so that the reactor goes on serving meanwhile.
+  std::unique_ptr<asio::thread_pool> kv_pool_;
+  uint64_t next_kv_open_token_ = 0;
   bool stopping_ = false;
   /// Cluster mode: the high watermarks saved by the previous run, read once by Start(); a
   /// replica opened later starts from its entry (0 without one), as Fluss.

@@ -14,6 +14,8 @@
 #include <functional>
 #include <map>
 
+#include "kv/kv_checkpoint.h"
+#include "log/fs/posix_file_system.h"
 #include "log/log_test_util.h"
 #include "metadata/embedded_metadata_store.h"
 #include "replica/high_watermark_checkpoint.h"
@@ -453,9 +455,12 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   using server::testing::KvRow;
   for (int id = 1; id <= 3; ++id) StartNode(id);
   Elect(kPkTable, 1, {1, 2, 3});
-  // Only the leader has a KV tablet.
-  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
-  EXPECT_EQ(At(2, kPkTable)->kv, nullptr);
+  // Every replica opens a KV tablet (on the KV worker): the leader's serves, the followers'
+  // are hot standbys.
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready; }));
+  ASSERT_TRUE(WaitUntil([&] { return At(2, kPkTable)->kv && At(3, kPkTable)->kv; }));
+  EXPECT_FALSE(At(2, kPkTable)->kv_ready);
+  EXPECT_FALSE(At(2, kPkTable)->kv->is_leader());
 
   auto put = [&](int node, std::vector<KvOp> ops) {
     proto::PutKvRequest req;
@@ -480,12 +485,39 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   EXPECT_EQ(put(2, {KvOp{KvRow(3, "c", 30), false}}).error_code(),
             static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
 
-  // Server 2 takes over: it builds its KV state from the replicated changelog. Lookups read
-  // committed state only, and a new leader commits what it inherited once its followers
-  // have fetched it (its own high watermark lagged the old leader's by a fetch).
+  // The followers' RocksDB reaches the leader's committed state (no further).
+  auto state = [&](int node) {
+    std::map<ByteBuffer, ByteBuffer> out;
+    Status st = At(node, kPkTable)->kv->ScanAll([&](ByteView key, ByteView value) {
+      out.emplace(ByteBuffer(key), ByteBuffer(value));
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  };
+  for (int follower : {2, 3}) {
+    ASSERT_TRUE(WaitUntil([&] {
+      return At(follower, kPkTable)->kv->flushed_log_offset() == Hw(1, kPkTable);
+    }));
+    EXPECT_LE(At(follower, kPkTable)->kv->flushed_log_offset(), Hw(follower, kPkTable));
+    EXPECT_EQ(state(follower), state(1));
+    EXPECT_EQ(At(follower, kPkTable)->kv->pre_write_buffer().entry_count(), 0u);
+  }
+
+  // Server 2 takes over with the tablet it kept: no reopen and no replay beyond the
+  // uncommitted tail (its high watermark may lag the old leader's by a fetch). Lookups read
+  // committed state only, and a new leader commits what it inherited once its followers have
+  // fetched it.
+  const kv::KvTablet* standby = At(2, kPkTable)->kv.get();
+  const kv::KvTablet* old_leader = At(1, kPkTable)->kv.get();
   Elect(kPkTable, 2, {1, 2, 3});
-  EXPECT_EQ(At(1, kPkTable)->kv, nullptr);
-  ASSERT_NE(At(2, kPkTable)->kv, nullptr);
+  ASSERT_TRUE(At(2, kPkTable)->kv_ready);
+  EXPECT_EQ(At(2, kPkTable)->kv.get(), standby);
+  EXPECT_LE(At(2, kPkTable)->kv->recovered_record_count(), 3);
+  // The old leader keeps its tablet as standby, without its buffer.
+  EXPECT_EQ(At(1, kPkTable)->kv.get(), old_leader);
+  EXPECT_FALSE(At(1, kPkTable)->kv_ready);
+  EXPECT_FALSE(At(1, kPkTable)->kv->is_leader());
   ASSERT_TRUE(WaitUntil([&] { return Hw(2, kPkTable) == Leo(2, kPkTable); }));
   auto lookup = [&](int node, int id) -> std::optional<record::GenericRow> {
     ByteBuffer key = server::testing::EncodeKvKey(KvRow(id, std::nullopt, std::nullopt));
@@ -503,14 +535,95 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   ASSERT_FALSE(third.has_error_code()) << third.error_message();
   ASSERT_TRUE(WaitUntil([&] { return Leo(1, kPkTable) == Leo(2, kPkTable); }));
 
-  // And back to server 1, which replays what it copied as a follower.
+  // And back to server 1, whose standby applied what it copied as a follower.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return At(1, kPkTable)->kv->flushed_log_offset() == Hw(2, kPkTable); }));
   Elect(kPkTable, 1, {1, 2, 3});
-  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  ASSERT_TRUE(At(1, kPkTable)->kv_ready);
+  EXPECT_EQ(At(1, kPkTable)->kv.get(), old_leader);
+  EXPECT_LE(At(1, kPkTable)->kv->recovered_record_count(), 1);
   ASSERT_TRUE(WaitUntil([&] { return Hw(1, kPkTable) == Leo(1, kPkTable); }));
   auto three = lookup(1, 3);
   ASSERT_TRUE(three.has_value());
   EXPECT_EQ((*three)[2].as<int64_t>(), 30);
   EXPECT_EQ((*lookup(1, 1))[1].as<std::string>(), "a2");
+}
+
+// A follower's log cut below what its standby KV tablet already holds (a follower applies
+// committed changes only, so this takes a cut the replication protocol does not make; the
+// tablet must still not keep state its log no longer has): the tablet is dropped, the
+// checkpoint beyond the cut discarded, and the state rebuilt from the older checkpoint plus
+// the changelog fetched again.
+TEST_F(ReplicationTest, AFollowerCutBelowItsKvStateRebuildsItFromAnOlderCheckpoint) {
+  using server::testing::KvBatch;
+  using server::testing::KvOp;
+  using server::testing::KvRow;
+  for (int id = 1; id <= 2; ++id) StartNode(id);
+  Elect(kPkTable, 1, {1, 2});
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready && At(2, kPkTable)->kv; }));
+  auto put = [&](std::vector<KvOp> ops) {
+    proto::PutKvRequest req;
+    req.set_acks(-1);
+    req.set_table_id(kPkTable.value());
+    req.set_timeout_ms(5000);
+    auto* b = req.add_buckets_req();
+    b->set_bucket_id(0);
+    b->set_records(KvBatch(ops));
+    auto resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(req)));
+    ASSERT_TRUE(resp.ok());
+    ASSERT_FALSE(resp->buckets_resp(0).has_error_code()) << resp->buckets_resp(0).error_message();
+  };
+  auto applied_everything = [&] {
+    return At(2, kPkTable)->kv && Leo(2, kPkTable) == Leo(1, kPkTable) &&
+           At(2, kPkTable)->kv->flushed_log_offset() == Hw(1, kPkTable);
+  };
+  auto state = [&](int node) {
+    std::map<ByteBuffer, ByteBuffer> out;
+    Status st = At(node, kPkTable)->kv->ScanAll([&](ByteView key, ByteView value) {
+      out.emplace(ByteBuffer(key), ByteBuffer(value));
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  };
+  ReplicaManager& follower = *nodes_.at(2).manager;
+  put({KvOp{KvRow(1, "a", 10), false}, KvOp{KvRow(2, "b", 20), false}});  // offsets 0, 1
+  ASSERT_TRUE(WaitUntil(applied_everything));
+  EXPECT_EQ(follower.CheckpointKvTablets(), 1u);  // at 2
+  // A new leader epoch starting at 2: the fetcher, finding its log cut behind its back
+  // below, cuts back to there (the leader's election-time end) and fetches again.
+  Elect(kPkTable, 1, {1, 2});
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready; }));
+  put({KvOp{KvRow(1, "a2", 11), false}, KvOp{KvRow(2, std::nullopt, std::nullopt), true}});
+  put({KvOp{KvRow(3, "c", 30), false}, KvOp{KvRow(4, "d", 40), false}});  // up to 7
+  ASSERT_TRUE(WaitUntil(applied_everything));
+  EXPECT_EQ(follower.CheckpointKvTablets(), 1u);  // at 7
+  const std::string checkpoints =
+      follower.KvTabletDir(*At(2, kPkTable)->table, BucketId(0)) + "/checkpoints";
+  auto offsets = [&] {
+    std::vector<int64_t> out;
+    kv::KvCheckpointStore store(checkpoints, log::PosixFileSystem::Default());
+    auto list = store.List();
+    EXPECT_TRUE(list.ok());
+    if (list.ok()) {
+      for (const auto& c : *list) out.push_back(c.log_offset.value());
+    }
+    return out;
+  };
+  EXPECT_EQ(offsets(), (std::vector<int64_t>{2, 7}));
+  const kv::KvTablet* before = At(2, kPkTable)->kv.get();
+
+  // Cut inside the batch [2, 5): the log ends at 2 afterwards.
+  Status cut = follower.TruncateFollower(Bucket(kPkTable), LogOffset(4));
+  ASSERT_TRUE(cut.ok()) << cut.ToString();
+  EXPECT_EQ(Leo(2, kPkTable), LogOffset(2));
+  EXPECT_EQ(At(2, kPkTable)->kv, nullptr);
+  EXPECT_EQ(offsets(), (std::vector<int64_t>{2}));
+  // The fetcher copies the cut records again; the tablet reopens from the checkpoint at 2.
+  ASSERT_TRUE(WaitUntil(applied_everything));
+  EXPECT_NE(At(2, kPkTable)->kv.get(), before);
+  EXPECT_EQ(state(2), state(1));
+  EXPECT_EQ(At(2, kPkTable)->kv->applied_record_count(), Hw(1, kPkTable).value() - 2);
 }
 
 TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
@@ -525,7 +638,7 @@ TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
   Elect(kLogTable, 1, {1, 2, 3});
   Elect(kPkTable, 1, {1, 2, 3});
   ASSERT_FALSE(Produce(1, 0, 5, /*acks=*/-1).has_error_code());
-  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready; }));
 
   // An acks=-1 write waits for server 3, which is gone.
   StopNode(3);
@@ -553,7 +666,8 @@ TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
   EXPECT_FALSE(waiting->has_base_offset());
   EXPECT_TRUE(IsRetriable(ErrorCode::kNotLeaderOrFollower));
 
-  // Nothing is taken afterwards, with any acks; the primary-key bucket closed its KV tablet.
+  // Nothing is taken afterwards, with any acks; the primary-key bucket's KV tablet no longer
+  // leads (it stays open as a standby, without its uncommitted buffer).
   const LogOffset end = Leo(1);
   const LogOffset hw = Hw(1);
   for (int acks : {1, 0, -1}) {
@@ -563,7 +677,10 @@ TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
   }
   EXPECT_EQ(Leo(1), end);
   EXPECT_EQ(Hw(1), hw);
-  EXPECT_EQ(At(1, kPkTable)->kv, nullptr);
+  EXPECT_FALSE(At(1, kPkTable)->kv_ready);
+  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  EXPECT_FALSE(At(1, kPkTable)->kv->is_leader());
+  EXPECT_EQ(At(1, kPkTable)->kv->pre_write_buffer().entry_count(), 0u);
   proto::PutKvRequest put;
   put.set_acks(1);
   put.set_table_id(kPkTable.value());
@@ -610,7 +727,7 @@ TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
 
   // And it leads again when the coordinator says so with a newer epoch.
   Elect(kPkTable, 1, {1, 2});
-  ASSERT_NE(At(1, kPkTable)->kv, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready; }));
   Elect(kLogTable, 1, {1, 2});
   auto again = Produce(1, 300, 1, /*acks=*/-1);
   EXPECT_FALSE(again.has_error_code()) << again.error_message();

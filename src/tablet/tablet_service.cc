@@ -478,9 +478,15 @@ Task<Result<proto::LimitScanResponse>> TabletService::LimitScan(proto::LimitScan
              &resp);
     co_return resp;
   }
-  if (replica->kv) {
-    // Primary-key table: the first `limit` current values in key order.
-    auto values = replica->kv->LimitScan(req.limit());
+  if (replica->table->HasPrimaryKey()) {
+    // Primary-key table: the first `limit` current values in key order, from the leader's
+    // tablet (a follower's is a standby).
+    auto leader = replicas_.FindKv(bucket);
+    if (!leader.ok()) {
+      SetError(leader.status(), &resp);
+      co_return resp;
+    }
+    auto values = (*leader)->kv->LimitScan(req.limit());
     if (!values.ok()) {
       SetError(values.status(), &resp);
       co_return resp;
@@ -516,8 +522,14 @@ Task<Result<proto::GetTableStatsResponse>> TabletService::GetTableStats(
                out);
       continue;
     }
-    if (replica->kv) {
-      auto rows = replica->kv->RowCount();
+    if (replica->table->HasPrimaryKey()) {
+      // The leader's count (a follower's standby tablet lags it).
+      auto leader = replicas_.FindKv(bucket);
+      if (!leader.ok()) {
+        SetError(leader.status(), out);
+        continue;
+      }
+      auto rows = (*leader)->kv->RowCount();
       if (rows.ok()) {
         out->set_row_count(*rows);
       } else {
