@@ -828,7 +828,11 @@ void ReplicaManager::CloseKv(Replica* replica) {
 }
 
 void ReplicaManager::StartKvOpen(Replica* replica) {
-  if (!replica->table->HasPrimaryKey() || replica->kv || replica->kv_opening || stopping_) return;
+  // Single-node mode has no KV worker: it opens its (leader) tablets synchronously.
+  if (!replica->table->HasPrimaryKey() || replica->kv || replica->kv_opening || stopping_ ||
+      !kv_pool_) {
+    return;
+  }
   auto opts = KvTabletOptionsFor(*replica);
   if (!opts.ok()) {
     STROM_LOG_WARN(kComponent, "opening the KV tablet of {}: {}", replica->bucket,
