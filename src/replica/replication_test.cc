@@ -11,6 +11,7 @@
 #include <asio/io_context.hpp>
 #include <asio/thread_pool.hpp>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 
@@ -624,6 +625,45 @@ TEST_F(ReplicationTest, AFollowerCutBelowItsKvStateRebuildsItFromAnOlderCheckpoi
   EXPECT_NE(At(2, kPkTable)->kv.get(), before);
   EXPECT_EQ(state(2), state(1));
   EXPECT_EQ(At(2, kPkTable)->kv->applied_record_count(), Hw(1, kPkTable).value() - 2);
+}
+
+// While a leader's KV tablet is not open (here: every open fails until an obstacle goes),
+// PutKv and lookups get the retriable LEADER_NOT_AVAILABLE; the open is retried and the bucket
+// serves once it succeeds.
+TEST_F(ReplicationTest, ALeaderServesKvOnlyOnceItsTabletIsOpen) {
+  using server::testing::KvBatch;
+  using server::testing::KvOp;
+  using server::testing::KvRow;
+  min_isr_ = 1;
+  StartNode(1);
+  // A file where the tablet's directory goes.
+  const std::string table_dir = dir_.Sub("node1") + "/db/pk-8";
+  fs::create_directories(table_dir);
+  { std::ofstream(table_dir + "/kv-0") << "not a directory"; }
+  Elect(kPkTable, 1, {1});
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable) && !At(1, kPkTable)->kv_opening; }));
+  EXPECT_EQ(At(1, kPkTable)->kv, nullptr);
+  auto put = [&] {
+    proto::PutKvRequest req;
+    req.set_acks(1);
+    req.set_table_id(kPkTable.value());
+    req.set_timeout_ms(5000);
+    auto* b = req.add_buckets_req();
+    b->set_bucket_id(0);
+    b->set_records(KvBatch({KvOp{KvRow(1, "a", 10), false}}));
+    auto resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(req)));
+    EXPECT_TRUE(resp.ok());
+    return resp->buckets_resp(0);
+  };
+  EXPECT_EQ(put().error_code(), static_cast<int32_t>(ErrorCode::kLeaderNotAvailable));
+  EXPECT_TRUE(IsRetriable(ErrorCode::kLeaderNotAvailable));
+  EXPECT_EQ(nodes_.at(1).manager->FindKv(Bucket(kPkTable)).status().code(),
+            ErrorCode::kLeaderNotAvailable);
+
+  fs::remove(table_dir + "/kv-0");
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready; }));
+  auto ok = put();
+  EXPECT_FALSE(ok.has_error_code()) << ok.error_message();
 }
 
 TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
