@@ -90,6 +90,19 @@ Result<int32_t> KvTablet::DiscardCheckpointsAbove(const std::string& dir, log::F
   return checkpoints.DiscardAbove(offset);
 }
 
+Result<std::vector<LogOffset>> KvTablet::CheckpointOffsets(const std::string& dir,
+                                                           log::FileSystem* fs) {
+  if (fs == nullptr) fs = log::PosixFileSystem::Default();
+  const std::string checkpoints_dir = log::JoinPath(dir, "checkpoints");
+  std::vector<LogOffset> out;
+  STROM_ASSIGN_OR_RETURN(bool exists, fs->Exists(checkpoints_dir));
+  if (!exists) return out;
+  KvCheckpointStore checkpoints(checkpoints_dir, fs);
+  STROM_ASSIGN_OR_RETURN(auto list, checkpoints.List());
+  for (const KvCheckpointMetadata& checkpoint : list) out.push_back(checkpoint.log_offset);
+  return out;
+}
+
 Status KvTablet::BuildSchemaState() {
   STROM_ASSIGN_OR_RETURN(
       schema_cache_,

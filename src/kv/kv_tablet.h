@@ -142,6 +142,10 @@ class KvTablet {
   /// Returns how many went. `fs` null: PosixFileSystem::Default().
   static Result<int32_t> DiscardCheckpointsAbove(const std::string& dir, log::FileSystem* fs,
                                                  LogOffset offset);
+  /// The changelog offsets the checkpoints in `{dir}/checkpoints` cover, oldest first (none
+  /// when there is no such directory).
+  static Result<std::vector<LogOffset>> CheckpointOffsets(const std::string& dir,
+                                                          log::FileSystem* fs);
   ~KvTablet();
   KvTablet(const KvTablet&) = delete;
   KvTablet& operator=(const KvTablet&) = delete;

@@ -270,6 +270,8 @@ Task<void> ReplicaFetcher::FetchOnce() {
                            s->second.offset, bucket, *reset);
             it->second.fetch_offset = *reset;
           } else {
+            STROM_LOG_WARN(kComponent, "fetch offset {} of {} out of range: {}", s->second.offset,
+                           bucket, reset.status().ToString());
             Delay(bucket);
           }
         } else {

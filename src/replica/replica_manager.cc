@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <set>
@@ -1415,6 +1416,26 @@ Status ReplicaManager::TruncateFollower(const TableBucket& bucket, LogOffset off
 Status ReplicaManager::TruncateFollowerFullyAndStartAt(const TableBucket& bucket,
                                                        LogOffset offset) {
   STROM_ASSIGN_OR_RETURN(Replica * replica, FollowerOf(Find(bucket), bucket, options_.server_id));
+  if (replica->table->HasPrimaryKey() && offset.value() > 0) {
+    // The leader no longer has the changelog this replica lacks. Its KV state can then only be
+    // rebuilt from a snapshot at exactly `offset`: its own tablet or a local checkpoint there.
+    // Without one, restarting the log would leave a replica that joins the ISR yet could never
+    // serve as leader; it stays behind instead (out of the ISR), and says why.
+    bool covered = replica->kv && replica->kv->flushed_log_offset() == offset;
+    if (!covered) {
+      STROM_ASSIGN_OR_RETURN(std::vector<LogOffset> checkpoints,
+                             kv::KvTablet::CheckpointOffsets(
+                                 KvTabletDir(*replica->table, replica->bucket.bucket), nullptr));
+      covered = std::find(checkpoints.begin(), checkpoints.end(), offset) != checkpoints.end();
+    }
+    if (!covered) {
+      return MakeError(ErrorCode::kKvStorage,
+                       "follower {} cannot restart at the leader's log start {}: the changelog "
+                       "before it is gone and no KV snapshot here covers it (its log ends at {}); "
+                       "the replica stays out of the ISR",
+                       bucket, offset, replica->log->log_end_offset());
+    }
+  }
   STROM_LOG_INFO(kComponent, "follower {} restarts empty at {}", bucket, offset);
   Status cut = replica->log->TruncateFullyAndStartAt(offset);
   AfterFollowerTruncation(replica, /*fully=*/true);

@@ -627,6 +627,46 @@ TEST_F(ReplicationTest, AFollowerCutBelowItsKvStateRebuildsItFromAnOlderCheckpoi
   EXPECT_EQ(At(2, kPkTable)->kv->applied_record_count(), Hw(1, kPkTable).value() - 2);
 }
 
+// A primary-key follower told to restart its log at the leader's log start (the changelog it
+// lacks is gone on the leader) does so only when its KV state sits exactly there; otherwise it
+// refuses and keeps its log, so it stays out of the ISR instead of becoming a replica that
+// could never lead.
+TEST_F(ReplicationTest, APrimaryKeyFollowerRestartsItsLogOnlyWhereItsKvStateIs) {
+  using server::testing::KvBatch;
+  using server::testing::KvOp;
+  using server::testing::KvRow;
+  for (int id = 1; id <= 2; ++id) StartNode(id);
+  Elect(kPkTable, 1, {1, 2});
+  ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready && At(2, kPkTable)->kv; }));
+  proto::PutKvRequest req;
+  req.set_acks(-1);
+  req.set_table_id(kPkTable.value());
+  req.set_timeout_ms(5000);
+  auto* b = req.add_buckets_req();
+  b->set_bucket_id(0);
+  b->set_records(KvBatch({KvOp{KvRow(1, "a", 10), false}, KvOp{KvRow(2, "b", 20), false}}));
+  auto resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(req)));
+  ASSERT_TRUE(resp.ok());
+  ASSERT_FALSE(resp->buckets_resp(0).has_error_code()) << resp->buckets_resp(0).error_message();
+  ASSERT_TRUE(WaitUntil([&] {
+    return At(2, kPkTable)->kv && At(2, kPkTable)->kv->flushed_log_offset() == LogOffset(2);
+  }));
+  ReplicaManager& follower = *nodes_.at(2).manager;
+
+  Status refused = follower.TruncateFollowerFullyAndStartAt(Bucket(kPkTable), LogOffset(5));
+  EXPECT_EQ(refused.code(), ErrorCode::kKvStorage) << refused.ToString();
+  EXPECT_EQ(Leo(2, kPkTable), LogOffset(2));
+  EXPECT_EQ(At(2, kPkTable)->log->log_start_offset(), LogOffset(0));
+  ASSERT_NE(At(2, kPkTable)->kv, nullptr);
+
+  // At the offset its tablet holds, the restart goes ahead and the tablet stays.
+  const kv::KvTablet* tablet = At(2, kPkTable)->kv.get();
+  Status restarted = follower.TruncateFollowerFullyAndStartAt(Bucket(kPkTable), LogOffset(2));
+  ASSERT_TRUE(restarted.ok()) << restarted.ToString();
+  EXPECT_EQ(At(2, kPkTable)->log->log_start_offset(), LogOffset(2));
+  EXPECT_EQ(At(2, kPkTable)->kv.get(), tablet);
+}
+
 // While a leader's KV tablet is not open (here: every open fails until an obstacle goes),
 // PutKv and lookups get the retriable LEADER_NOT_AVAILABLE; the open is retried and the bucket
 // serves once it succeeds.
