@@ -19,8 +19,9 @@ constexpr std::string_view kShortNames[] = {"+A", "+I", "-U", "+U", "-D"};
 // Largest batch whose Length field (size - 12) still fits an int32.
 constexpr size_t kMaxLogBatchSize = static_cast<size_t>(INT32_MAX) + kLogOverhead;
 
-// Structural checks shared by the read-only and the writable parse.
-Result<const LogBatchLayout*> CheckHeader(ByteView data) {
+// Structural checks shared by the read-only and the writable parse and the header-only one:
+// `data` holds the first bytes of a batch that has `available` bytes after its start.
+Result<const LogBatchLayout*> CheckHeader(ByteView data, size_t available) {
   if (data.size() < kLogHeaderSizeUpToMagic) {
     return CorruptRecord("log batch of {} bytes is shorter than the {} bytes up to its magic",
                          data.size(), kLogHeaderSizeUpToMagic);
@@ -34,8 +35,12 @@ Result<const LogBatchLayout*> CheckHeader(ByteView data) {
                          length, magic, layout->header_size);
   }
   size_t size = static_cast<size_t>(length) + kLogOverhead;
-  if (size > data.size()) {
-    return CorruptRecord("log batch of {} bytes is truncated to {}", size, data.size());
+  if (size > available) {
+    return CorruptRecord("log batch of {} bytes is truncated to {}", size, available);
+  }
+  if (data.size() < layout->header_size) {
+    return CorruptRecord("log batch header needs {} bytes, {} given", layout->header_size,
+                         data.size());
   }
   int32_t record_count = LoadI32LE(data.data() + layout->record_count);
   if (record_count < 0) return CorruptRecord("log batch record count {} is negative", record_count);
@@ -45,6 +50,8 @@ Result<const LogBatchLayout*> CheckHeader(ByteView data) {
   }
   return layout;
 }
+
+Result<const LogBatchLayout*> CheckHeader(ByteView data) { return CheckHeader(data, data.size()); }
 
 }  // namespace
 
@@ -63,6 +70,16 @@ Result<ChangeType> ChangeTypeFromShortName(std::string_view name) {
     if (kShortNames[i] == name) return static_cast<ChangeType>(i);
   }
   return CorruptRecord("unknown change type '{}'", name);
+}
+
+Result<LogBatchHeaderInfo> ParseLogBatchHeader(ByteView head, size_t available) {
+  STROM_ASSIGN_OR_RETURN(const LogBatchLayout* layout, CheckHeader(head, available));
+  LogBatchHeaderInfo info;
+  info.layout = layout;
+  info.size = static_cast<size_t>(LoadI32LE(head.data() + kLogLengthOffset)) + kLogOverhead;
+  info.record_count = LoadI32LE(head.data() + layout->record_count);
+  info.append_only = (static_cast<uint8_t>(head[layout->attributes]) & kAppendOnlyFlagMask) != 0;
+  return info;
 }
 
 // ---- LogRecordBatch ----

@@ -84,6 +84,22 @@ inline const LogBatchLayout* LogLayoutForMagic(int8_t magic) {
   return nullptr;
 }
 
+/// What the header of a batch says, for readers that hold only the first bytes of it
+/// (ParseLogBatchHeader).
+struct LogBatchHeaderInfo {
+  const LogBatchLayout* layout = nullptr;
+  /// The whole batch: Length + kLogOverhead.
+  size_t size = 0;
+  int32_t record_count = 0;
+  bool append_only = false;
+};
+
+/// The checks of LogRecordBatch::Parse from the header alone: `head` holds the first bytes of
+/// a batch that has `available` bytes after its start (`head` may be shorter than the batch
+/// but must hold its header). kCorruptRecord as Parse, and when `head` is shorter than the
+/// header.
+Result<LogBatchHeaderInfo> ParseLogBatchHeader(ByteView head, size_t available);
+
 /// A read-only view of one log record batch in borrowed bytes.
 ///
 /// Parse() checks the structure (magic, Length against the header size and the bytes

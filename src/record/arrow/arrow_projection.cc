@@ -1,5 +1,6 @@
 #include "record/arrow/arrow_projection.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <flatbuffers/flatbuffers.h>
@@ -62,7 +63,12 @@ Result<ArrowProjection> ArrowProjection::Create(const DataType& row_type,
 }
 
 Status ArrowProjection::Plan(ByteView message, ProjectedMessage* out) {
-  STROM_ASSIGN_OR_RETURN(internal::ParsedMessage parsed, internal::ParseMessage(message, &scratch_));
+  return PlanHead(message, message.size(), out);
+}
+
+Status ArrowProjection::PlanHead(ByteView head, size_t size, ProjectedMessage* out) {
+  STROM_ASSIGN_OR_RETURN(internal::ParsedMessage parsed,
+                         internal::ParseMessageHead(head, size, &scratch_));
   const fb::RecordBatch* batch = parsed.message->header_as_RecordBatch();
   if (batch == nullptr) return Corruption("expected an Arrow RecordBatch message to project");
   const auto* nodes = batch->nodes();
@@ -87,8 +93,8 @@ Status ArrowProjection::Plan(ByteView message, ProjectedMessage* out) {
     std::memcpy(static_cast<void*>(buffer_list.data()), buffers->Data(),
                 buffer_count * sizeof(fb::Buffer));
   }
-  const int64_t body_length = static_cast<int64_t>(parsed.body.size());
-  const size_t body_start = parsed.total_size - parsed.body.size();
+  const int64_t body_length = static_cast<int64_t>(parsed.body_length);
+  const size_t body_start = parsed.body_offset;
   std::vector<fb::FieldNode> new_nodes;
   std::vector<fb::Buffer> new_buffers;
   out->body_ranges.clear();
@@ -134,36 +140,71 @@ Status ArrowProjection::ProjectMessage(ByteView message, ByteBuffer* out) {
   return Status::OK();
 }
 
-Status ArrowProjection::ProjectLogBatch(ByteView batch_bytes, ByteBuffer* out) {
-  STROM_ASSIGN_OR_RETURN(LogRecordBatch batch, LogRecordBatch::Parse(batch_bytes));
-  const size_t header_size = batch.header_size();
-  if (batch.size_in_bytes() == header_size) {
-    out->append(batch.data());  // an empty batch only moves the offset forward
-    return Status::OK();
+Result<size_t> ArrowProjection::PlanLogBatch(ByteView head, size_t available,
+                                             ProjectedLogBatch* out) {
+  if (head.size() < kLogHeaderSizeV1 && head.size() < available) {
+    return std::min(kLogHeaderSizeV1, available);
   }
-  ByteView records = batch.records();
+  STROM_ASSIGN_OR_RETURN(LogBatchHeaderInfo info, ParseLogBatchHeader(head, available));
+  const size_t header_size = info.layout->header_size;
+  head = head.substr(0, info.size);
+  out->head.clear();
+  out->body_ranges.clear();
+  out->input_size = info.size;
+  if (info.size == header_size) {
+    out->head.append(head);  // an empty batch only moves the offset forward
+    out->output_size = out->head.size();
+    return size_t{0};
+  }
   size_t change_types = 0;
-  if (!batch.is_append_only()) {
-    if (batch.record_count() < 0 || static_cast<size_t>(batch.record_count()) > records.size()) {
+  if (!info.append_only) {
+    if (static_cast<size_t>(info.record_count) > info.size - header_size) {
       return MakeError(ErrorCode::kCorruptRecord,
                        "ARROW batch declares {} change types in a {}-byte body",
-                       batch.record_count(), records.size());
+                       info.record_count, info.size - header_size);
     }
-    change_types = static_cast<size_t>(batch.record_count());
+    change_types = static_cast<size_t>(info.record_count);
   }
-  ByteView message = records.substr(change_types);
-  STROM_RETURN_IF_ERROR(Plan(message, &plan_));
-  size_t new_size = header_size + change_types + plan_.output_size;
+  const size_t message_start = header_size + change_types;
+  const size_t message_size = info.size - message_start;
+  const size_t needed = message_start +
+                        internal::MessageHeadSize(head.substr(std::min(message_start, head.size())),
+                                                  message_size);
+  if (needed > head.size()) return needed;
+  STROM_RETURN_IF_ERROR(PlanHead(head.substr(message_start), message_size, &plan_));
+  const size_t new_size = message_start + plan_.output_size;
   if (new_size - kLogOverhead > static_cast<size_t>(INT32_MAX)) {
     return MakeError(ErrorCode::kCorruptRecord, "projected batch is too large");
   }
-  size_t start = out->size();
-  out->reserve(start + new_size);
-  out->append(batch.data().substr(0, header_size));
-  StoreI32LE(out->data() + start + kLogLengthOffset, static_cast<int32_t>(new_size - kLogOverhead));
-  out->append(records.data(), change_types);
-  out->append(plan_.header);
-  for (const auto& [offset, length] : plan_.body_ranges) out->append(message.data() + offset, length);
+  out->head.reserve(message_start + plan_.header.size());
+  out->head.append(head.substr(0, message_start));
+  StoreI32LE(out->head.data() + kLogLengthOffset, static_cast<int32_t>(new_size - kLogOverhead));
+  out->head.append(plan_.header);
+  for (const auto& [offset, length] : plan_.body_ranges) {
+    if (length == 0) continue;
+    const size_t start = message_start + offset;
+    if (!out->body_ranges.empty() &&
+        out->body_ranges.back().first + out->body_ranges.back().second == start) {
+      out->body_ranges.back().second += length;
+    } else {
+      out->body_ranges.emplace_back(start, length);
+    }
+  }
+  out->output_size = new_size;
+  return size_t{0};
+}
+
+Status ArrowProjection::ProjectLogBatch(ByteView batch_bytes, ByteBuffer* out) {
+  STROM_ASSIGN_OR_RETURN(size_t needed, PlanLogBatch(batch_bytes, batch_bytes.size(), &batch_plan_));
+  if (needed != 0) {  // cannot happen: every byte of the batch is there
+    return MakeError(ErrorCode::kCorruptRecord, "log batch needs {} bytes, {} given", needed,
+                     batch_bytes.size());
+  }
+  out->reserve(out->size() + batch_plan_.output_size);
+  out->append(batch_plan_.head);
+  for (const auto& [offset, length] : batch_plan_.body_ranges) {
+    out->append(batch_bytes.data() + offset, length);
+  }
   return Status::OK();
 }
 

@@ -30,6 +30,20 @@ struct ProjectedMessage {
   size_t output_size = 0;
 };
 
+/// A projected ARROW log batch described without its body (ArrowProjection::PlanLogBatch):
+/// the new bytes that open it and where the kept body buffers are in the input batch.
+struct ProjectedLogBatch {
+  /// The input header with only Length changed, the change-type vector (when the batch has
+  /// one) and the framed new metadata; the whole batch when it is empty (header only).
+  ByteBuffer head;
+  /// (offset, length) ranges of the input batch, in output order, adjacent ones merged.
+  std::vector<std::pair<size_t, size_t>> body_ranges;
+  /// Bytes the input batch occupies.
+  size_t input_size = 0;
+  /// Bytes of the projected batch: head.size() plus the range lengths.
+  size_t output_size = 0;
+};
+
 /// Server-side column projection of ARROW log data (Fluss `FileLogProjection`): rewrites IPC
 /// RecordBatch messages to a subset of top-level columns without decoding or decompressing
 /// any value.
@@ -73,6 +87,16 @@ class ArrowProjection {
   /// projected message. A header-only (empty) batch is copied unchanged.
   Status ProjectLogBatch(ByteView batch, ByteBuffer* out);
 
+  /// Plans the projection of the ARROW log batch that starts `head`, from its first bytes only:
+  /// `available` bytes follow the batch start (the batch must fit in them, as for
+  /// ProjectLogBatch), of which `head` holds the first ones. Returns 0 when `out` holds the
+  /// plan, or, when `head` is too short for the header, change types and metadata, how many
+  /// leading bytes it needs (more than head.size(), at most the batch size): call again with
+  /// those. Writing `out->head` followed by the body ranges of the batch gives exactly the
+  /// bytes ProjectLogBatch appends, so a sender can leave the kept buffers where they are
+  /// stored. Errors as ProjectLogBatch.
+  Result<size_t> PlanLogBatch(ByteView head, size_t available, ProjectedLogBatch* out);
+
   /// Projects every complete batch of a records blob (a segment slice) into `out`, stopping
   /// at an incomplete trailing batch, or before the first batch whose projected form would
   /// bring the output past `max_bytes` (so `out` may stay empty). Returns the input bytes
@@ -81,6 +105,8 @@ class ArrowProjection {
 
  private:
   ArrowProjection() = default;
+  // Plan() of a message of `size` bytes of which `head` holds at least the prefix and metadata.
+  Status PlanHead(ByteView head, size_t size, ProjectedMessage* out);
 
   DataType projected_row_type_;
   std::vector<int32_t> selected_;
@@ -93,6 +119,7 @@ class ArrowProjection {
 
   std::vector<uint64_t> scratch_;
   ProjectedMessage plan_;
+  ProjectedLogBatch batch_plan_;
   std::unique_ptr<flatbuffers::FlatBufferBuilder> fbb_;
 };
 

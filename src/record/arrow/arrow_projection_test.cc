@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -301,6 +302,126 @@ TEST(ArrowProjectionTest, CorruptInputIsAnErrorNeverACrash) {
   ASSERT_TRUE(other.ok());
   ByteBuffer out;
   EXPECT_EQ(projection->ProjectMessage(*other, &out).code(), ErrorCode::kCorruptMessage);
+}
+
+// PlanLogBatch from the first bytes of a batch, asking for more until it has enough, then
+// the kept ranges read from the whole batch: the bytes ProjectLogBatch writes.
+// `well_formed`: the ranges of a valid batch come in order, not adjacent (merged); corrupt
+// metadata may order them any way.
+Result<ByteBuffer> ProjectFromHead(ArrowProjection& projection, ByteView batch, size_t first,
+                                   bool well_formed = true) {
+  ProjectedLogBatch plan;
+  size_t have = std::min(first, batch.size());
+  for (int step = 0;; ++step) {
+    STROM_ASSIGN_OR_RETURN(size_t needed, projection.PlanLogBatch(batch.substr(0, have),
+                                                                 batch.size(), &plan));
+    if (needed == 0) break;
+    EXPECT_GT(needed, have);
+    EXPECT_LE(needed, batch.size());
+    EXPECT_LT(step, 4);
+    if (needed <= have || needed > batch.size() || step >= 4) {
+      return MakeError(ErrorCode::kUnknownServerError, "bad request for {} bytes", needed);
+    }
+    have = needed;
+  }
+  ByteBuffer out = plan.head;
+  size_t end = 0;
+  for (const auto& [offset, length] : plan.body_ranges) {
+    EXPECT_GT(length, 0u);
+    if (well_formed) {
+      EXPECT_GT(offset, end) << "adjacent ranges are merged";
+    }
+    EXPECT_LE(offset + length, plan.input_size);
+    end = offset + length;
+    out.append(batch.substr(offset, length));
+  }
+  EXPECT_EQ(out.size(), plan.output_size);
+  return out;
+}
+
+TEST(ArrowProjectionTest, PlanningFromTheHeadGivesTheBytesOfProjectLogBatch) {
+  DataType type = AllTypesRowType();
+  RandomData random(testutil::TestSeed());
+  std::vector<GenericRow> rows = random.Rows(type, 300);  // nulls included
+  std::vector<ChangeType> change_types;
+  for (size_t i = 0; i < rows.size(); ++i) change_types.push_back(static_cast<ChangeType>(1 + i % 4));
+  const std::vector<std::vector<int32_t>> selections = {{0}, {1, 5}, {2, 8, 30}, {3, 4, 5, 6}};
+  for (const ArrowCompression& codec : kCodecs) {
+    for (bool append_only : {true, false}) {
+      for (int8_t magic : {kLogMagicV0, kLogMagicV1}) {
+        LogBatchParams params;
+        params.magic = magic;
+        params.append_only = append_only;
+        ByteBuffer batch;
+        auto built = BuildArrowLogBatch(&batch, params, type, rows,
+                                        append_only ? std::span<const ChangeType>() : change_types,
+                                        codec);
+        ASSERT_TRUE(built.ok()) << built.status().ToString();
+        ByteBuffer empty_batch;
+        {
+          LogRecordBatchBuilder b(&empty_batch, params);
+          b.Finish();
+        }
+        for (const auto& selected : selections) {
+          SCOPED_TRACE(::testing::Message()
+                       << CompressionCodecName(codec.codec) << " append_only " << append_only
+                       << " magic " << int{magic} << " " << ::testing::PrintToString(selected));
+          auto projection = ArrowProjection::Create(type, selected, codec);
+          ASSERT_TRUE(projection.ok());
+          ByteBuffer expected;
+          ASSERT_TRUE(projection->ProjectLogBatch(batch, &expected).ok());
+          for (size_t first : {size_t{0}, size_t{5}, size_t{13}, size_t{47}, size_t{52},
+                               size_t{60}, size_t{300}, size_t{400}, size_t{4096}, batch.size()}) {
+            auto got = ProjectFromHead(*projection, batch, first);
+            ASSERT_TRUE(got.ok()) << got.status().ToString();
+            EXPECT_TRUE(*got == expected) << "first " << first;
+          }
+          ByteBuffer expected_empty;
+          ASSERT_TRUE(projection->ProjectLogBatch(empty_batch, &expected_empty).ok());
+          EXPECT_EQ(expected_empty, empty_batch);
+          auto got_empty = ProjectFromHead(*projection, empty_batch, 0);
+          ASSERT_TRUE(got_empty.ok());
+          EXPECT_EQ(*got_empty, empty_batch);
+        }
+      }
+    }
+  }
+}
+
+TEST(ArrowProjectionTest, PlanningCorruptBatchesFromTheHeadFailsAsTheWholeBatchDoes) {
+  DataType type = AllTypesRowType();
+  RandomData random(testutil::TestSeed());
+  std::vector<GenericRow> rows = random.Rows(type, 12);
+  std::vector<ChangeType> change_types(rows.size(), ChangeType::kInsert);
+  auto projection = ArrowProjection::Create(type, std::vector<int32_t>{1, 9, 30}, {});
+  ASSERT_TRUE(projection.ok());
+  for (bool append_only : {true, false}) {
+    LogBatchParams params;
+    params.append_only = append_only;
+    ByteBuffer batch;
+    ASSERT_TRUE(BuildArrowLogBatch(&batch, params, type, rows,
+                                   append_only ? std::span<const ChangeType>() : change_types,
+                                   ArrowCompression::None())
+                    .ok());
+    for (int trial = 0; trial < 2000; ++trial) {
+      ByteBuffer bad = batch;
+      // Mostly in the header, change types and metadata, where the plan reads.
+      const int64_t limit = std::min<int64_t>(static_cast<int64_t>(bad.size()) - 1, 600);
+      for (int k = 0; k < 2; ++k) {
+        size_t pos = static_cast<size_t>(random.Uniform(0, limit));
+        bad[pos] = static_cast<char>(random.Uniform(0, 255));
+      }
+      ByteBuffer whole;
+      Status expected = projection->ProjectLogBatch(bad, &whole);
+      auto got = ProjectFromHead(*projection, bad, static_cast<size_t>(random.Uniform(0, 200)),
+                                 /*well_formed=*/false);
+      ASSERT_EQ(got.status().code(), expected.code()) << got.status().ToString() << " vs "
+                                                      << expected.ToString();
+      if (expected.ok()) {
+        EXPECT_TRUE(*got == whole);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "record/arrow/ipc_internal.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -58,20 +59,47 @@ Result<const fb::Message*> VerifyMessage(ByteView metadata, std::vector<uint64_t
 }
 
 Result<ParsedMessage> ParseMessage(ByteView data, std::vector<uint64_t>* scratch) {
-  STROM_ASSIGN_OR_RETURN(MessagePrefix prefix, ReadMessagePrefix(data));
+  STROM_ASSIGN_OR_RETURN(ParsedMessage parsed, ParseMessageHead(data, data.size(), scratch));
+  parsed.body = data.substr(parsed.body_offset, parsed.body_length);
+  return parsed;
+}
+
+Result<ParsedMessage> ParseMessageHead(ByteView head, size_t size,
+                                       std::vector<uint64_t>* scratch) {
+  head = head.substr(0, size);
+  STROM_ASSIGN_OR_RETURN(MessagePrefix prefix, ReadMessagePrefix(head));
   if (prefix.end_of_stream) return Corruption("expected an Arrow IPC message, found end of stream");
   STROM_ASSIGN_OR_RETURN(const fb::Message* message, VerifyMessage(prefix.metadata, scratch));
   int64_t body_length = message->body_length();
   size_t body_start = prefix.prefix_size + prefix.metadata.size();
-  if (body_length < 0 || static_cast<uint64_t>(body_length) > data.size() - body_start) {
+  if (body_length < 0 || static_cast<uint64_t>(body_length) > size - body_start) {
     return Corruption("Arrow IPC body truncated: declared {} bytes, {} available", body_length,
-                      data.size() - body_start);
+                      size - body_start);
   }
   ParsedMessage parsed;
   parsed.message = message;
-  parsed.body = data.substr(body_start, static_cast<size_t>(body_length));
+  parsed.body_offset = body_start;
+  parsed.body_length = static_cast<size_t>(body_length);
   parsed.total_size = body_start + static_cast<size_t>(body_length);
   return parsed;
+}
+
+size_t MessageHeadSize(ByteView head, size_t size) {
+  constexpr size_t kPrefix = 8;
+  if (head.size() < kPrefix) return std::min(kPrefix, size);
+  uint32_t first;
+  std::memcpy(&first, head.data(), 4);
+  size_t prefix_size = 4;
+  int32_t length = static_cast<int32_t>(first);
+  if (first == kContinuation) {
+    std::memcpy(&length, head.data() + 4, 4);
+    prefix_size = 8;
+  }
+  // A negative or oversized length is an error ReadMessagePrefix reports from any head.
+  if (length <= 0 || static_cast<size_t>(length) > size - std::min(size, prefix_size)) {
+    return std::min(kPrefix, size);
+  }
+  return prefix_size + static_cast<size_t>(length);
 }
 
 void AppendFramedMetadata(const uint8_t* flatbuffer, size_t size, ByteBuffer* out) {

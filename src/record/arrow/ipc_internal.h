@@ -41,13 +41,27 @@ Result<const fb::Message*> VerifyMessage(ByteView metadata, std::vector<uint64_t
 /// A message whose prefix and metadata have been checked, with its body bounds-checked.
 struct ParsedMessage {
   const fb::Message* message = nullptr;
-  ByteView body;          // exactly bodyLength bytes
+  ByteView body;          // exactly bodyLength bytes (empty from ParseMessageHead)
+  size_t body_offset = 0;  // prefix + metadata: where the body starts
+  size_t body_length = 0;  // bodyLength
   size_t total_size = 0;  // prefix + metadata + body
 };
 
 /// ReadMessagePrefix + VerifyMessage + body bounds check (bodyLength >= 0 and within `data`).
 /// The EOS marker is reported as kCorruptMessage here; stream readers check for it first.
 Result<ParsedMessage> ParseMessage(ByteView data, std::vector<uint64_t>* scratch);
+
+/// ParseMessage for a reader that holds only the first bytes of the message: `head` starts
+/// the `size`-byte range the message sits in and holds at least its prefix and metadata
+/// (MessageHeadSize); the body is checked against `size` but not read, so `body` is left
+/// empty. Same errors as ParseMessage on the whole range.
+Result<ParsedMessage> ParseMessageHead(ByteView head, size_t size, std::vector<uint64_t>* scratch);
+
+/// How many leading bytes of a `size`-byte range ParseMessageHead needs: the prefix plus the
+/// metadata it declares, read from the first bytes in `head` (8 when `head` holds fewer, so
+/// the caller reads those first). Never more than `size`: a prefix whose metadata would not
+/// fit is left for ParseMessageHead to report.
+size_t MessageHeadSize(ByteView head, size_t size);
 
 /// Appends FF FF FF FF, the metadata length padded so that 8 + length is a multiple of 8,
 /// the flatbuffer bytes and the zero padding.
