@@ -22,6 +22,17 @@ void ResponseBody::Append(FileRegion region) {
   pieces_.push_back(Piece{ByteBuffer(), std::move(region)});
 }
 
+void ResponseBody::Append(ResponseBody other) {
+  size_ += other.size_;
+  memory_bytes_ += other.memory_bytes_;
+  if (pieces_.empty()) {
+    pieces_ = std::move(other.pieces_);
+    return;
+  }
+  pieces_.reserve(pieces_.size() + other.pieces_.size());
+  for (Piece& piece : other.pieces_) pieces_.push_back(std::move(piece));
+}
+
 Result<ByteBuffer> ResponseBody::ToBytes() const {
   ByteBuffer out;
   out.reserve(size_);

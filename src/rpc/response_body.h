@@ -50,6 +50,8 @@ class ResponseBody {
   void Append(ByteBuffer bytes);
   /// Appends a file region (empty ones are skipped).
   void Append(FileRegion region);
+  /// Appends the pieces of `other`, in order.
+  void Append(ResponseBody other);
 
   /// Total bytes on the wire.
   size_t size() const { return size_; }

@@ -14,6 +14,7 @@
 #include "record/log_record_batch.h"
 #include "record/value_record.h"
 #include "tablet/key_only_batch.h"
+#include "tablet/projected_slice.h"
 
 namespace strom::tablet {
 namespace {
@@ -235,6 +236,38 @@ Result<ByteBuffer> TabletService::ProjectWithinBudget(const TableBucket& bucket,
   return out;
 }
 
+Result<rpc::ResponseBody> TabletService::ProjectSliceWithinBudget(
+    const TableBucket& bucket, record::arrow::ArrowProjection& projection, log::FileSlice slice,
+    LogOffset high_watermark, int64_t budget, bool min_one_batch) {
+  // The same rounds as ProjectWithinBudget; only the batch heads are read from the file.
+  rpc::ResponseBody out;
+  SliceProjector projector(&projection);
+  int64_t stored_total = 0;
+  for (int round = 0;; ++round) {
+    const size_t room = round == 0 && min_one_batch
+                            ? SIZE_MAX
+                            : static_cast<size_t>(std::max<int64_t>(
+                                  0, budget - static_cast<int64_t>(out.size())));
+    STROM_ASSIGN_OR_RETURN(SliceProjector::Outcome walked, projector.Project(slice, room, &out));
+    stored_total += static_cast<int64_t>(walked.consumed);
+    if (walked.consumed == 0 || walked.full) break;
+    const int64_t left = budget - static_cast<int64_t>(out.size());
+    if (round + 1 >= kMaxProjectedReads || left <= 0) break;
+    if (!walked.next_offset || *walked.next_offset >= high_watermark) break;
+    const double ratio = out.size() == 0 ? 1.0
+                                         : static_cast<double>(stored_total) /
+                                               static_cast<double>(out.size());
+    const int64_t want = std::clamp<int64_t>(static_cast<int64_t>(left * ratio), left,
+                                             kMaxProjectedReadBytes);
+    auto more = replicas_.Read(bucket, *walked.next_offset, want, /*min_one_batch=*/false,
+                               ServerId(-1), /*zero_copy=*/true);
+    // What was projected so far stands.
+    if (!more.ok() || !more->slice || more->slice->size == 0) break;
+    slice = std::move(*more->slice);
+  }
+  return out;
+}
+
 int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchLogResponse* resp,
                                 bool* critical_error, std::vector<SlicedRecords>* slices) {
   int64_t remaining = req.max_bytes() > 0 ? req.max_bytes() : 0;
@@ -289,9 +322,9 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
         continue;
       }
       int64_t budget = std::min<int64_t>(remaining, std::max(0, bucket_req.max_fetch_bytes()));
-      // Records that go out as stored may stay in their file (sendfile); projected ones are
-      // rewritten, so they are read.
-      const bool zero_copy = slices != nullptr && !projection;
+      // Records may stay in their file (sendfile): whole when they go out as stored; when
+      // projected, the kept column buffers, with the rewritten batch heads from memory.
+      const bool zero_copy = slices != nullptr;
       auto read = replicas_.Read(bucket, LogOffset(bucket_req.fetch_offset()), budget,
                                  min_one_batch, ServerId(req.follower_server_id()), zero_copy);
       if (!read.ok()) {
@@ -299,7 +332,22 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
         continue;
       }
       if (read->slice) {
-        const int64_t size = static_cast<int64_t>(read->slice->size);
+        rpc::ResponseBody records;
+        if (!projection) {
+          const int fd = read->slice->file->fd();
+          records.Append(rpc::FileRegion{std::move(read->slice->file), fd, read->slice->position,
+                                         read->slice->size});
+        } else if (read->slice->size > 0) {
+          auto projected =
+              ProjectSliceWithinBudget(bucket, *projection, std::move(*read->slice),
+                                       read->high_watermark, budget, min_one_batch);
+          if (!projected.ok()) {
+            fail(projected.status());
+            continue;
+          }
+          records = std::move(projected).value();
+        }
+        const int64_t size = static_cast<int64_t>(records.size());
         if (size > 0) min_one_batch = false;
         remaining = std::max<int64_t>(0, remaining - size);
         total += size;
@@ -307,7 +355,7 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
         out->set_log_start_offset(read->log_start_offset.value());
         slices->push_back(SlicedRecords{static_cast<size_t>(resp->tables_resp_size() - 1),
                                         static_cast<size_t>(table_resp->buckets_resp_size() - 1),
-                                        std::move(*read->slice)});
+                                        std::move(records)});
         continue;
       }
       ByteBuffer records = std::move(read->records);
@@ -349,15 +397,13 @@ Task<Result<rpc::ResponseBody>> TabletService::FetchLogBody(rpc::RequestContext 
     std::vector<proto::ExternalRecords> external;
     external.reserve(result.slices.size());
     for (const SlicedRecords& s : result.slices) {
-      external.push_back({s.table_index, s.bucket_index, s.slice.size});
+      external.push_back({s.table_index, s.bucket_index, s.records.size()});
     }
     auto runs = proto::EncodeFetchLogResponseAround(result.resp, external);
     if (runs.ok()) {
       for (size_t i = 0; i < result.slices.size(); ++i) {
         body.Append(std::move((*runs)[i]));
-        log::FileSlice& slice = result.slices[i].slice;
-        const int fd = slice.file->fd();
-        body.Append(rpc::FileRegion{std::move(slice.file), fd, slice.position, slice.size});
+        body.Append(std::move(result.slices[i].records));
       }
       body.Append(std::move(runs->back()));
     } else {

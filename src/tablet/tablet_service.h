@@ -72,19 +72,30 @@ class TabletService {
                                          record::arrow::ArrowProjection& projection,
                                          ByteBuffer stored, LogOffset high_watermark,
                                          int64_t budget, bool min_one_batch);
-  /// The records of a bucket of a FetchLog answer that were left in their segment file:
+  /// Projects a bucket's records left in their segment file (zero-copy read) into response
+  /// pieces (SliceProjector): the kept column buffers stay in the file. Reads further slices
+  /// until the projected bytes fill `budget` or the high watermark is reached, as
+  /// ProjectWithinBudget.
+  Result<rpc::ResponseBody> ProjectSliceWithinBudget(const metadata::TableBucket& bucket,
+                                                     record::arrow::ArrowProjection& projection,
+                                                     log::FileSlice slice,
+                                                     LogOffset high_watermark, int64_t budget,
+                                                     bool min_one_batch);
+  /// The records of a bucket of a FetchLog answer that are sent from their segment file:
   /// `tables_resp(table_index).buckets_resp(bucket_index)`, whose `records` field is unset.
+  /// `records` is the field's content: one file region (as stored), or the bytes and file
+  /// regions of projected batches.
   struct SlicedRecords {
     size_t table_index = 0;
     size_t bucket_index = 0;
-    log::FileSlice slice;
+    rpc::ResponseBody records;
   };
   struct FetchResult {
     proto::FetchLogResponse resp;
     std::vector<SlicedRecords> slices;  // in message order
   };
-  /// FetchLog with its long poll; with `zero_copy`, unprojected records may be left in their
-  /// files (FetchResult::slices).
+  /// FetchLog with its long poll; with `zero_copy`, records may be left in their files
+  /// (FetchResult::slices): whole when unprojected, their kept columns when projected.
   Task<FetchResult> Fetch(const proto::FetchLogRequest& req, bool zero_copy);
   /// One pass over every requested bucket; returns the bytes read. `slices` (may be null:
   /// read every bucket's bytes) receives the buckets whose records stayed in their files.

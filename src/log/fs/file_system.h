@@ -45,6 +45,11 @@ class SharedFileHandle {
   /// The descriptor, for sendfile; never closed by the caller.
   int fd() const { return fd_; }
 
+  /// Reads exactly `n` bytes at `offset` (pread, looping over short reads): what a sender
+  /// that rewrites part of the bytes (projected fetches) reads, leaving the rest in the
+  /// file. Reaching the end of the file first is kStorage.
+  Status ReadFully(uint64_t offset, size_t n, char* out) const;
+
  private:
   int fd_;
 };

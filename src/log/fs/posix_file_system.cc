@@ -111,6 +111,26 @@ SharedFileHandle::~SharedFileHandle() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+Status SharedFileHandle::ReadFully(uint64_t offset, size_t n, char* out) const {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      return MakeError(ErrorCode::kStorage, "shared descriptor {}: read of {} bytes at {}: {}",
+                       fd_, n, offset, std::strerror(errno));
+    }
+    if (r == 0) {
+      return MakeError(ErrorCode::kStorage,
+                       "shared descriptor {}: unexpected end of file reading {} bytes at {} "
+                       "(got {})",
+                       fd_, n, offset, done);
+    }
+    done += static_cast<size_t>(r);
+  }
+  return Status::OK();
+}
+
 PosixFileSystem* PosixFileSystem::Default() {
   static PosixFileSystem* fs = new PosixFileSystem();
   return fs;
