@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "proto/messages.h"
+#include "record/arrow/arrow_projection.h"
 #include "rpc/connection.h"
 #include "server/server_test_util.h"
 #include "testutil/run_task.h"
@@ -516,6 +517,79 @@ TEST_F(LocalServerTest, ProjectedFetchFillsTheBucketBudgetWithProjectedBytes) {
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(rows_in(f->tables_resp(0).buckets_resp(0).records(), only_id).size(),
             static_cast<size_t>(kBatches * kRows));
+}
+
+// Projected records leave the segment file as file regions (the kept column buffers) between
+// rewritten batch heads; on the wire they are the bytes the in-memory projection makes of the
+// stored batches, in the canonical protobuf encoding, for every codec and with nulls.
+TEST_F(LocalServerTest, ProjectedFetchSendsTheInMemoryProjectionBytes) {
+  ASSERT_TRUE(CreateDatabase("db").ok());
+  const record::arrow::ArrowCompression codecs[] = {record::arrow::ArrowCompression::None(),
+                                                    record::arrow::ArrowCompression::Lz4Frame(),
+                                                    record::arrow::ArrowCompression::Zstd(3)};
+  for (const auto& codec : codecs) {
+    const std::string name(record::arrow::CompressionCodecName(codec.codec));
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(CreateTable("db", name,
+                            LogTableJson(2, R"("table.log.arrow.compression.type":")" + name +
+                                                R"(")"))
+                    .ok());
+    const int64_t id = TableId("db", name);
+    int first = 0;
+    for (int i = 0; i < 30; ++i) {
+      const int count = i % 7 == 0 ? 3000 : 1 + i * 13;
+      std::vector<record::GenericRow> rows = testing::Rows(first, count);
+      for (size_t r = 0; r < rows.size(); r += 3) rows[r][1] = record::Datum();  // nulls
+      ByteBuffer batch;
+      record::LogBatchParams params;
+      params.schema_id = SchemaId(1);
+      ASSERT_TRUE(record::arrow::BuildArrowLogBatch(&batch, params, testing::RowType(), rows, {},
+                                                    codec)
+                      .ok());
+      ASSERT_TRUE(Produce(id, i % 2, std::move(batch)).ok());
+      first += count;
+    }
+    for (const std::vector<int32_t>& fields :
+         {std::vector<int32_t>{0}, std::vector<int32_t>{1}, std::vector<int32_t>{0, 2}}) {
+      auto plain = FetchRequest(id, 0, 0);
+      plain.mutable_tables_req(0)->mutable_buckets_req(0)->set_max_fetch_bytes(16 << 20);
+      auto* b1 = plain.mutable_tables_req(0)->add_buckets_req();
+      b1->set_bucket_id(1);
+      b1->set_fetch_offset(0);
+      b1->set_max_fetch_bytes(16 << 20);
+      plain.set_max_bytes(64 << 20);
+      auto stored = Call<ApiKey::kFetchLog>(plain);
+      ASSERT_TRUE(stored.ok());
+
+      auto req = plain;
+      req.mutable_tables_req(0)->set_projection_pushdown_enabled(true);
+      for (int32_t f : fields) req.mutable_tables_req(0)->add_projected_fields(f);
+      ByteBuffer payload;
+      ASSERT_TRUE(proto::AppendMessage(req, &payload).ok());
+      Result<ByteBuffer> raw = RunTask(io_, conn_->Call(static_cast<int16_t>(ApiKey::kFetchLog),
+                                                        0, std::move(payload), kTimeout));
+      ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+      proto::FetchLogResponse resp;
+      ASSERT_TRUE(proto::ParseMessage(*raw, &resp).ok());
+      EXPECT_TRUE(resp.SerializeAsString() == *raw) << "not the canonical encoding";
+
+      auto projection =
+          record::arrow::ArrowProjection::Create(testing::RowType(), fields, codec);
+      ASSERT_TRUE(projection.ok());
+      for (int bucket = 0; bucket < 2; ++bucket) {
+        const auto& got = resp.tables_resp(0).buckets_resp(bucket);
+        ASSERT_FALSE(got.has_error_code()) << got.error_message();
+        const std::string& records = stored->tables_resp(0).buckets_resp(bucket).records();
+        ByteBuffer expected;
+        auto consumed = projection->ProjectLogRecords(records, SIZE_MAX, &expected);
+        ASSERT_TRUE(consumed.ok());
+        EXPECT_EQ(*consumed, records.size());
+        EXPECT_GT(expected.size(), 0u);
+        EXPECT_TRUE(got.records() == expected)
+            << "bucket " << bucket << ": " << got.records().size() << " vs " << expected.size();
+      }
+    }
+  }
 }
 
 TEST_F(LocalServerTest, LongPollWakesOnAppendAndTimesOutOtherwise) {
