@@ -168,6 +168,21 @@ class ReplicationTest : public ::testing::Test {
 
   static TableBucket Bucket(TableId table) { return TableBucket{table, std::nullopt, BucketId(0)}; }
 
+  /// A client's FetchLog of the log table's bucket 0 from offset 0 (1 MiB).
+  static proto::FetchLogRequest ClientFetchFromStart() {
+    proto::FetchLogRequest fetch;
+    fetch.set_follower_server_id(-1);
+    fetch.set_max_bytes(1 << 20);
+    auto* t = fetch.add_tables_req();
+    t->set_table_id(kLogTable.value());
+    t->set_projection_pushdown_enabled(false);
+    auto* b = t->add_buckets_req();
+    b->set_bucket_id(0);
+    b->set_fetch_offset(0);
+    b->set_max_fetch_bytes(1 << 20);
+    return fetch;
+  }
+
   /// The coordinator elects `leader` with `isr` (next leader epoch) and tells every running
   /// server; every answer must be OK.
   void Elect(TableId table, int leader, std::vector<int> isr) {
@@ -293,16 +308,7 @@ TEST_F(ReplicationTest, FollowersCopyTheLogAndTheHighWatermarkFollowsTheIsr) {
   // Clients may only produce to and fetch from the leader.
   EXPECT_EQ(Produce(2, 100, 1, 1).error_code(),
             static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
-  proto::FetchLogRequest fetch;
-  fetch.set_follower_server_id(-1);
-  fetch.set_max_bytes(1 << 20);
-  auto* t = fetch.add_tables_req();
-  t->set_table_id(kLogTable.value());
-  t->set_projection_pushdown_enabled(false);
-  auto* b = t->add_buckets_req();
-  b->set_bucket_id(0);
-  b->set_fetch_offset(0);
-  b->set_max_fetch_bytes(1 << 20);
+  const proto::FetchLogRequest fetch = ClientFetchFromStart();
   auto from_follower = RunTask(io_, nodes_.at(2).service->FetchLog(fetch));
   ASSERT_TRUE(from_follower.ok());
   EXPECT_EQ(from_follower->tables_resp(0).buckets_resp(0).error_code(),
@@ -887,16 +893,7 @@ TEST_F(ReplicationTest, AFollowersHighWatermarkIsTheLeadersCappedByItsLogEnd) {
   Elect(kLogTable, 2, {2, 3});
   EXPECT_EQ(Leo(2), LogOffset(12));
   EXPECT_EQ(Hw(2), LogOffset(8));
-  proto::FetchLogRequest fetch;
-  fetch.set_follower_server_id(-1);
-  fetch.set_max_bytes(1 << 20);
-  auto* t = fetch.add_tables_req();
-  t->set_table_id(kLogTable.value());
-  t->set_projection_pushdown_enabled(false);
-  auto* b = t->add_buckets_req();
-  b->set_bucket_id(0);
-  b->set_fetch_offset(0);
-  b->set_max_fetch_bytes(1 << 20);
+  const proto::FetchLogRequest fetch = ClientFetchFromStart();
   auto read = RunTask(io_, nodes_.at(2).service->FetchLog(fetch));
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->tables_resp(0).buckets_resp(0).high_watermark(), 8);
