@@ -46,7 +46,33 @@ KvTablet::KvTablet(KvTabletOptions options, KvTableConfig config)
       checkpoints_(log::JoinPath(options_.dir, "checkpoints"), options_.fs),
       changelog_(config_) {}
 
-KvTablet::~KvTablet() = default;
+KvTablet::~KvTablet() {
+  // A write under way on another thread uses the store: wait for it.
+  if (flush_) SettleFlush().IgnoreError();
+}
+
+bool KvFlushJob::Claim() {
+  int expected = kWaiting;
+  return state_.compare_exchange_strong(expected, kWriting, std::memory_order_acq_rel);
+}
+
+void KvFlushJob::Write() {
+  status_ = KvPreWriteBuffer::WriteFlush(&set_, store_, &batch_);
+  state_.store(kDone, std::memory_order_release);
+  state_.notify_all();
+}
+
+void KvFlushJob::Run() {
+  if (Claim()) Write();
+}
+
+void KvFlushJob::Wait() const {
+  int state = state_.load(std::memory_order_acquire);
+  while (state != kDone) {
+    state_.wait(state, std::memory_order_acquire);
+    state = state_.load(std::memory_order_acquire);
+  }
+}
 
 Result<std::unique_ptr<KvTablet>> KvTablet::Create(KvTabletOptions options) {
   if (options.log == nullptr) {
@@ -270,6 +296,8 @@ Status KvTablet::BecomeLeader() {
 
 void KvTablet::BecomeFollower() {
   if (!leader_) return;
+  // A failed write takes the tablet offline; RocksDB then keeps what it had.
+  SettleFlush().IgnoreError();
   // The buffer holds changes beyond the high watermark: uncommitted, and perhaps cut off the
   // log by the next leader. RocksDB holds committed changes only.
   buffer_.TruncateTo(flushed_log_offset_);
@@ -496,9 +524,9 @@ Status KvTablet::ProcessBatch(const record::KvRecordBatch& batch, const PutKvPar
   }
   // The stored values of every key the batch reads, in one RocksDB MultiGet: it checks the
   // memtable bloom filter and the files for the whole batch at once instead of paying a full
-  // Get per record. RocksDB does not change while the batch is processed (FlushUpTo runs
-  // after it), and the pre-write buffer still comes first, so this reads what a Get per
-  // record would.
+  // Get per record. The pre-write buffer still comes first, so this reads what a Get per
+  // record would: RocksDB changes meanwhile only by a flush off this thread (BeginFlush), and
+  // only for keys whose changes stay in the buffer until it settles on this thread.
   const bool upserts_read = !(config_.changelog_image == ChangelogImage::kWal &&
                               !auto_increment_ && merger->is_default_full_row());
   const bool deletes_read = config_.delete_behavior == DeleteBehavior::kAllow;
@@ -719,11 +747,57 @@ Status KvTablet::FlushUpTo(LogOffset committed_offset) {
                      "FlushUpTo, moves its state",
                      options_.dir);
   }
+  STROM_RETURN_IF_ERROR(SettleFlush());
   if (committed_offset <= flushed_log_offset_) return Status::OK();
   auto diff = buffer_.FlushUpTo(committed_offset, store_.get());
   if (!diff.ok()) return GoOffline(diff.status());
   flushed_log_offset_ = committed_offset;
   if (row_count_ >= 0) row_count_ += *diff;
+  return Status::OK();
+}
+
+Result<std::shared_ptr<KvFlushJob>> KvTablet::BeginFlush(LogOffset committed_offset) {
+  STROM_RETURN_IF_ERROR(CheckUsable());
+  if (!leader_) {
+    return MakeError(ErrorCode::kUnknownServerError,
+                     "KV tablet {} follows its bucket's leader: it has nothing to flush",
+                     options_.dir);
+  }
+  if (flush_) {
+    return MakeError(ErrorCode::kUnknownServerError,
+                     "KV tablet {} is flushing up to {} already", options_.dir,
+                     flush_->set_.up_to.value());
+  }
+  if (committed_offset <= flushed_log_offset_) return std::shared_ptr<KvFlushJob>();
+  auto job = std::make_shared<KvFlushJob>();
+  job->set_ = buffer_.CollectFlush(committed_offset);
+  if (job->set_.entry_count == 0) {
+    // Nothing buffered below the offset (e.g. only duplicates came in): no write needed.
+    buffer_.AbandonFlush();
+    flushed_log_offset_ = committed_offset;
+    return std::shared_ptr<KvFlushJob>();
+  }
+  job->store_ = store_.get();
+  flush_ = job;
+  return job;
+}
+
+Status KvTablet::SettleFlush(bool wait) {
+  if (!flush_) return Status::OK();
+  if (!wait && !flush_->done()) return Status::OK();
+  std::shared_ptr<KvFlushJob> job = std::move(flush_);
+  if (job->Claim()) {
+    job->Write();
+  } else {
+    job->Wait();
+  }
+  if (!job->status_.ok()) {
+    buffer_.AbandonFlush();
+    return GoOffline(job->status_);
+  }
+  buffer_.ForgetFlushed(job->set_);
+  flushed_log_offset_ = job->set_.up_to;
+  if (row_count_ >= 0) row_count_ += job->set_.row_count_diff;
   return Status::OK();
 }
 
@@ -767,9 +841,10 @@ Status KvTablet::ScanAll(const RocksDbStore::Visitor& visit) {
 
 Result<KvSnapshotScan> KvTablet::OpenSnapshotScan() {
   STROM_RETURN_IF_ERROR(CheckUsable());
+  STROM_RETURN_IF_ERROR(SettleFlush());
   KvSnapshotScan scan;
   // RocksDB holds exactly the changes below the flushed offset: FlushUpTo writes them
-  // synchronously on this thread.
+  // synchronously on this thread, and a flush off it has just settled.
   scan.log_offset = flushed_log_offset_;
   STROM_ASSIGN_OR_RETURN(scan.cursor, store_->NewSnapshotCursor());
   return scan;
@@ -794,6 +869,8 @@ std::optional<AutoIncIdRange> KvTablet::auto_increment_range() const {
 
 Result<KvCheckpointInfo> KvTablet::TakeCheckpoint() {
   STROM_RETURN_IF_ERROR(CheckUsable());
+  // The checkpoint records the flushed offset: RocksDB must hold exactly what is below it.
+  STROM_RETURN_IF_ERROR(SettleFlush());
   const int64_t id = next_checkpoint_id_++;
   // The checkpoint must never cover more of the changelog than is durable.
   STROM_RETURN_IF_ERROR(options_.log->Flush());
@@ -836,7 +913,7 @@ Status KvTablet::UpdateSchemas(SchemaSet schemas) {
 
 Status KvTablet::Close() {
   if (closed_) return Status::OK();
-  Status st;
+  Status st = SettleFlush();
   if (failure_.ok()) {
     auto checkpoint = TakeCheckpoint();
     if (!checkpoint.ok()) st = checkpoint.status();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -81,6 +82,34 @@ struct KvSnapshotScan {
   LogOffset log_offset{0};
 };
 
+/// A leader's flush whose RocksDB write runs off the tablet's thread (KvTablet::BeginFlush).
+/// Run() does the write on whatever thread calls it; the tablet's thread ends the flush with
+/// KvTablet::SettleFlush, which waits for a write under way, or does it itself when no thread
+/// has begun it (so a job never run, e.g. after its pool stopped, cannot hang the tablet).
+/// Shared between the two threads; every field is handed over through `state_`.
+class KvFlushJob {
+ public:
+  /// Writes the job's changes to RocksDB, unless the tablet's thread took it over. Any
+  /// thread; later calls do nothing.
+  void Run();
+  /// The write is over (Run or SettleFlush did it).
+  bool done() const { return state_.load(std::memory_order_acquire) == kDone; }
+
+ private:
+  friend class KvTablet;
+  enum : int { kWaiting = 0, kWriting = 1, kDone = 2 };
+  // True for the one caller that gets to write.
+  bool Claim();
+  void Write();
+  void Wait() const;
+
+  KvPreWriteBuffer::FlushSet set_;
+  RocksDbStore* store_ = nullptr;
+  RocksDbWriteBatch batch_;
+  Status status_;
+  std::atomic<int> state_{kWaiting};
+};
+
 /// The primary-key state of one bucket (Fluss's KvTablet): RocksDB plus a pre-write buffer,
 /// with the bucket's LogTablet as its write-ahead log.
 ///
@@ -89,7 +118,9 @@ struct KvSnapshotScan {
 /// becomes changelog records (+I / -U,+U / -D, or +U only in WAL image mode) of one log batch
 /// that carries the KV batch's writer id and sequence and is appended to the LogTablet; the
 /// new values wait in the pre-write buffer under their changelog offsets. FlushUpTo(offset),
-/// called when the high watermark moves to `offset`, writes the committed changes to RocksDB.
+/// called when the high watermark moves to `offset`, writes the committed changes to RocksDB;
+/// or BeginFlush(offset) hands that write to another thread and SettleFlush ends it, while
+/// PutAsLeader goes on (its reads find the changes being written in the buffer still).
 /// Reads (Lookup, PrefixLookup, LimitScan, ScanAll, RowCount) see RocksDB only, so they
 /// never show a change a crash could take back.
 ///
@@ -163,6 +194,20 @@ class KvTablet {
   /// Writes the buffered changes below `committed_offset` (the new high watermark) to
   /// RocksDB. Idempotent; an offset at or below the flushed one does nothing. Leader only.
   Status FlushUpTo(LogOffset committed_offset);
+  /// FlushUpTo with the RocksDB write left to the caller: returns the job to Run() on another
+  /// thread, or null when there is nothing to write (the flushed offset has moved already).
+  /// Until SettleFlush ends it, flushed_log_offset() stays where it was; PutAsLeader and
+  /// reads go on (a lookup may see the changes before the flush settles: they are committed).
+  /// Every other call that needs RocksDB to match flushed_log_offset() (FlushUpTo, the role
+  /// changes, checkpoints, snapshot scans, Close) settles the flush first. Leader only; one
+  /// flush at a time (kUnknownServerError while one is in flight).
+  Result<std::shared_ptr<KvFlushJob>> BeginFlush(LogOffset committed_offset);
+  /// Ends the flush in flight, if any: waits for its write (or writes here when no thread has
+  /// begun it), then drops the written changes from the buffer and moves the flushed offset.
+  /// `wait` false: only when the write is already over. A failed write takes the tablet
+  /// offline (kKvStorage), as FlushUpTo.
+  Status SettleFlush(bool wait = true);
+  bool flush_in_flight() const { return flush_ != nullptr; }
 
   /// Follower: replays the changelog from flushed_log_offset() up to min(`up_to`, log end)
   /// into RocksDB (the caller passes the follower's high watermark: committed changes only),
@@ -288,6 +333,8 @@ class KvTablet {
   int64_t last_auto_inc_id_ = -1;
   Status failure_;
   bool closed_ = false;
+  // The flush whose write is off this thread (BeginFlush), until SettleFlush.
+  std::shared_ptr<KvFlushJob> flush_;
   ByteBuffer scratch_key_;
   // ProcessBatch's scratch, kept to reuse its memory: the batch's records, the keys read
   // ahead, each record's slot in them (-1: not read), and the values read.

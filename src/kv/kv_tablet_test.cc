@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "kv/kv_test_util.h"
 
 namespace strom::kv {
@@ -318,6 +320,90 @@ TEST(KvTabletTest, PreWriteBufferHidesUncommittedChangesFromLookups) {
   ASSERT_OK(h.Commit());
   EXPECT_EQ(*h.Get(Key(1)), Row(1, "c", 4));
   EXPECT_EQ(h.kv().pre_write_buffer().entry_count(), 0u);
+}
+
+TEST(KvTabletTest, FlushOffTheTabletThreadLetsWritesGoOnAndSettlesIntoTheSameState) {
+  KvHarness h(ThreeColumns(), {});
+  ASSERT_OK(h.Open());
+  auto r1 =
+      h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(1, "a", 1)), KvOp::Upsert(Row(2, "b", 2))}));
+  ASSERT_TRUE(r1.ok());
+  const LogOffset committed = r1->append.last_offset + 1;
+  ASSERT_OK(h.log().UpdateHighWatermark(committed));
+  auto job = h.kv().BeginFlush(committed);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  ASSERT_NE(*job, nullptr);
+  EXPECT_TRUE(h.kv().flush_in_flight());
+  EXPECT_EQ(h.kv().flushed_log_offset(), LogOffset(0));
+  EXPECT_FALSE(h.kv().BeginFlush(committed).ok());  // one at a time
+  // The write runs on another thread while the next batch merges against the buffered
+  // values (the flush leaves them in the buffer until it settles).
+  std::thread writer([job = *job] { job->Run(); });
+  auto r2 = h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(1, "c", 3))}));
+  writer.join();
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_TRUE((*job)->done());
+  EXPECT_THAT(Render(h.Changelog(committed)), ElementsAre("-U(1, a, 1)", "+U(1, c, 3)"));
+  // Written but not settled: lookups see the committed rows, the tablet's offsets have not
+  // moved yet.
+  EXPECT_EQ(*h.Get(Key(1)), Row(1, "a", 1));
+  EXPECT_EQ(h.kv().flushed_log_offset(), LogOffset(0));
+  ASSERT_OK(h.kv().SettleFlush(/*wait=*/false));
+  EXPECT_FALSE(h.kv().flush_in_flight());
+  EXPECT_EQ(h.kv().flushed_log_offset(), committed);
+  EXPECT_EQ(*h.kv().RowCount(), 2);
+  EXPECT_EQ(h.kv().pre_write_buffer().entry_count(), 1u);  // r2's update of key 1
+  ASSERT_OK(h.Commit());
+  EXPECT_EQ(*h.Get(Key(1)), Row(1, "c", 3));
+  EXPECT_EQ(*h.Get(Key(2)), Row(2, "b", 2));
+  EXPECT_EQ(*h.kv().RowCount(), 2);
+  EXPECT_EQ(h.kv().pre_write_buffer().entry_count(), 0u);
+}
+
+TEST(KvTabletTest, AFlushNoThreadRanIsWrittenByWhatNeedsItsState) {
+  KvHarness h(ThreeColumns(), {});
+  ASSERT_OK(h.Open());
+  auto flush_one = [&](int32_t id) -> std::shared_ptr<KvFlushJob> {
+    auto put = h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(id, "x", id))}));
+    EXPECT_TRUE(put.ok());
+    EXPECT_TRUE(h.log().UpdateHighWatermark(h.log().log_end_offset()).ok());
+    auto job = h.kv().BeginFlush(h.log().high_watermark());
+    EXPECT_TRUE(job.ok() && *job != nullptr);
+    return job.ok() ? *job : nullptr;
+  };
+  // SettleFlush without waiting leaves a write nobody began alone.
+  std::shared_ptr<KvFlushJob> job = flush_one(1);
+  ASSERT_OK(h.kv().SettleFlush(/*wait=*/false));
+  EXPECT_TRUE(h.kv().flush_in_flight());
+  EXPECT_FALSE(h.Get(Key(1)).has_value());
+  // A checkpoint records the flushed offset, so it writes the flush first.
+  auto checkpoint = h.kv().TakeCheckpoint();
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().ToString();
+  EXPECT_EQ(checkpoint->metadata.log_offset, h.log().high_watermark());
+  EXPECT_EQ(checkpoint->metadata.row_count, 1);
+  EXPECT_TRUE(job->done());
+  job->Run();  // the worker coming late does nothing
+  EXPECT_EQ(*h.Get(Key(1)), Row(1, "x", 1));
+  // So does the step down to follower, and a snapshot scan.
+  job = flush_one(2);
+  h.kv().BecomeFollower();
+  EXPECT_FALSE(h.kv().flush_in_flight());
+  EXPECT_EQ(h.kv().flushed_log_offset(), h.log().high_watermark());
+  EXPECT_EQ(*h.Get(Key(2)), Row(2, "x", 2));
+  ASSERT_OK(h.kv().BecomeLeader());
+  job = flush_one(3);
+  auto scan = h.kv().OpenSnapshotScan();
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->log_offset, h.log().high_watermark());
+  scan->cursor.reset();
+  // Dropping the tablet (a crash) with a flush never run does not hang, and the reopened
+  // tablet holds every committed row.
+  job = flush_one(4);
+  h.Crash();
+  job->Run();
+  ASSERT_OK(h.Open(/*high_watermark=*/std::nullopt));
+  EXPECT_EQ(h.State().size(), 4u);
+  EXPECT_EQ(*h.kv().RowCount(), 4);
 }
 
 TEST(KvTabletTest, LookupPrefixLookupLimitScanAndRowCount) {

@@ -27,6 +27,9 @@ const KvPreWriteBuffer::Entry* KvPreWriteBuffer::Get(ByteView key) const {
 }
 
 void KvPreWriteBuffer::TruncateTo(LogOffset lsn) {
+  STROM_CHECK(!flush_out_ || lsn >= flush_up_to_,
+              "truncating the pre-write buffer to {} under a flush up to {}", lsn.value(),
+              flush_up_to_.value());
   while (!entries_.empty() && entries_.back().lsn >= lsn) {
     Entry& entry = entries_.back();
     auto it = latest_.find(entry.key);
@@ -44,43 +47,72 @@ void KvPreWriteBuffer::TruncateTo(LogOffset lsn) {
 }
 
 Result<int64_t> KvPreWriteBuffer::FlushUpTo(LogOffset up_to, RocksDbStore* store) {
+  flush_set_ = CollectFlush(up_to);
+  if (flush_set_.entry_count == 0) {
+    AbandonFlush();
+    return int64_t{0};
+  }
+  Status written = WriteFlush(&flush_set_, store, &flush_batch_);
+  if (!written.ok()) {
+    AbandonFlush();
+    return written;
+  }
+  ForgetFlushed(flush_set_);
+  return flush_set_.row_count_diff;
+}
+
+KvPreWriteBuffer::FlushSet KvPreWriteBuffer::CollectFlush(LogOffset up_to) {
+  STROM_CHECK(!flush_out_, "one pre-write buffer flush at a time");
+  FlushSet set;
+  set.up_to = up_to;
   size_t n = 0;
   while (n < entries_.size() && entries_[n].lsn < up_to) ++n;
-  if (n == 0) return int64_t{0};
-  // Only the newest flushed change of each key reaches RocksDB (the batch is atomic, so the
-  // older ones would be overwritten within it anyway), and in key order: the memtable's skip
-  // list then finds each insert position next to the previous one instead of searching from
-  // its top level. Random key order made this insert most of a PutKv's cost.
-  flush_order_.clear();
-  int64_t row_count_diff = 0;
+  set.entry_count = n;
+  // Only the newest flushed change of each key reaches RocksDB: the batch is atomic, so the
+  // older ones would be overwritten within it anyway.
   for (size_t i = 0; i < n; ++i) {
     const Entry& entry = entries_[i];
-    if (entry.next == nullptr || entry.next->lsn >= up_to) flush_order_.push_back(&entry);
+    if (entry.next == nullptr || entry.next->lsn >= up_to) set.newest.push_back(&entry);
     if (entry.op == Op::kInsert) {
-      ++row_count_diff;
+      ++set.row_count_diff;
     } else if (entry.op == Op::kDelete) {
-      --row_count_diff;
+      --set.row_count_diff;
     }
   }
-  std::sort(flush_order_.begin(), flush_order_.end(),
+  flush_out_ = true;
+  flush_up_to_ = up_to;
+  return set;
+}
+
+Status KvPreWriteBuffer::WriteFlush(FlushSet* set, RocksDbStore* store, RocksDbWriteBatch* batch) {
+  // In key order: the memtable's skip list then finds each insert position next to the
+  // previous one instead of searching from its top level. Random key order made this insert
+  // most of a PutKv's cost.
+  std::sort(set->newest.begin(), set->newest.end(),
             [](const Entry* a, const Entry* b) { return a->key < b->key; });
-  flush_batch_.Clear();
-  for (const Entry* entry : flush_order_) {
+  batch->Clear();
+  for (const Entry* entry : set->newest) {
     if (entry->value) {
-      flush_batch_.Put(entry->key, *entry->value);
+      batch->Put(entry->key, *entry->value);
     } else {
-      flush_batch_.Delete(entry->key);
+      batch->Delete(entry->key);
     }
   }
-  Status written = store->Write(&flush_batch_);
-  flush_batch_.Clear();
-  STROM_RETURN_IF_ERROR(written);
+  Status written = store->Write(batch);
+  batch->Clear();
+  return written;
+}
+
+void KvPreWriteBuffer::ForgetFlushed(const FlushSet& set) {
+  STROM_CHECK(flush_out_, "ForgetFlushed without a flush set out");
+  flush_out_ = false;
+  const size_t n = set.entry_count;
   if (n == entries_.size()) {
     // Everything was flushed (the usual case: the high watermark caught up with the log end).
     latest_.clear();
     entries_.clear();
     bytes_ = 0;
-    return row_count_diff;
+    return;
   }
   for (size_t i = 0; i < n; ++i) {
     Entry& entry = entries_.front();
@@ -95,7 +127,6 @@ Result<int64_t> KvPreWriteBuffer::FlushUpTo(LogOffset up_to, RocksDbStore* store
     bytes_ -= entry.key.size() + (entry.value ? entry.value->size() : 0);
     entries_.pop_front();
   }
-  return row_count_diff;
 }
 
 void KvPreWriteBuffer::ForEachLatest(const std::function<void(const Entry&)>& visit) const {

@@ -66,9 +66,34 @@ class KvPreWriteBuffer {
   void TruncateTo(LogOffset lsn);
 
   /// Writes every change with LSN < `up_to` to `store` in one atomic RocksDB write batch (the
-  /// newest of each key, in key order) and forgets them. Returns the row-count difference (+1 per insert, -1 per delete). On a
-  /// RocksDB error nothing is forgotten.
+  /// newest of each key, in key order) and forgets them. Returns the row-count difference
+  /// (+1 per insert, -1 per delete). On a RocksDB error nothing is forgotten.
+  /// The same as CollectFlush, WriteFlush and ForgetFlushed in a row.
   Result<int64_t> FlushUpTo(LogOffset up_to, RocksDbStore* store);
+
+  /// A flush taken apart, so that its RocksDB write can run on another thread: CollectFlush
+  /// (buffer's thread) picks the changes, WriteFlush (any thread) sorts and writes them,
+  /// ForgetFlushed or AbandonFlush (buffer's thread) ends it. While a set is out, the buffer's
+  /// thread may Put and Get, and TruncateTo LSNs at or above the set's `up_to` only; the
+  /// write reads nothing but the set's keys and values, which stay where they are until
+  /// ForgetFlushed. One set at a time.
+  struct FlushSet {
+    LogOffset up_to{0};
+    // How many of the oldest entries it covers.
+    size_t entry_count = 0;
+    // +1 per insert, -1 per delete among them.
+    int64_t row_count_diff = 0;
+    // The newest change of each key among them (WriteFlush sorts them by key).
+    std::vector<const Entry*> newest;
+  };
+  /// The changes with LSN < `up_to`. An empty set (entry_count 0) needs no write.
+  FlushSet CollectFlush(LogOffset up_to);
+  /// Writes `set` to `store` through `batch` (scratch, cleared first).
+  static Status WriteFlush(FlushSet* set, RocksDbStore* store, RocksDbWriteBatch* batch);
+  /// Forgets the changes of `set`, which WriteFlush has written.
+  void ForgetFlushed(const FlushSet& set);
+  /// Ends a set whose write failed: every change stays buffered.
+  void AbandonFlush() { flush_out_ = false; }
 
   /// Visits the newest change of every buffered key (in no particular order).
   void ForEachLatest(const std::function<void(const Entry&)>& visit) const;
@@ -97,8 +122,11 @@ class KvPreWriteBuffer {
   // Key -> its newest change.
   std::unordered_map<std::string, Entry*, Hash, Eq> latest_;
   size_t bytes_ = 0;
+  // A FlushSet is out (between CollectFlush and ForgetFlushed / AbandonFlush).
+  bool flush_out_ = false;
+  LogOffset flush_up_to_{0};
   // FlushUpTo's scratch, kept to reuse its memory.
-  std::vector<const Entry*> flush_order_;
+  FlushSet flush_set_;
   RocksDbWriteBatch flush_batch_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "log/log_test_util.h"
 
 namespace strom::kv {
@@ -95,6 +97,64 @@ TEST(KvPreWriteBufferTest, FlushWritesNewestChangeBelowTheOffsetOfEachKey) {
   EXPECT_EQ(*diff, 0);
   EXPECT_EQ(*(*store)->Get("z"), std::optional<ByteBuffer>("z4"));
   EXPECT_EQ(b.size_in_bytes(), 0u);
+}
+
+TEST(KvPreWriteBufferTest, FlushSetTakenApartLetsPutsAndTruncationsGoOnMeanwhile) {
+  log::testing::TempDir dir;
+  auto store = RocksDbStore::Open(dir.Sub("db"), RocksDbOptions{});
+  ASSERT_TRUE(store.ok());
+  KvPreWriteBuffer b;
+  b.Insert("a", "1", LogOffset(0));
+  b.Insert("b", "2", LogOffset(1));
+  b.Update("a", "3", LogOffset(2));
+  KvPreWriteBuffer::FlushSet set = b.CollectFlush(LogOffset(3));
+  EXPECT_EQ(set.entry_count, 3u);
+  EXPECT_EQ(set.row_count_diff, 2);
+  EXPECT_EQ(set.newest.size(), 2u);
+  // While the set is out: a later change of a key in it, a new key, and a truncation of
+  // changes beyond the set.
+  b.Update("a", "4", LogOffset(3));
+  b.Insert("c", "5", LogOffset(4));
+  b.Delete("b", LogOffset(5));
+  b.TruncateTo(LogOffset(5));
+  EXPECT_EQ(ValueOf(b, "b"), "2");
+  // The write runs on another thread, as KvTablet's flush worker does.
+  RocksDbWriteBatch batch;
+  Status written;
+  std::thread writer([&] { written = KvPreWriteBuffer::WriteFlush(&set, store->get(), &batch); });
+  b.Update("c", "6", LogOffset(5));
+  writer.join();
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  EXPECT_EQ(*(*store)->Get("a"), std::optional<ByteBuffer>("3"));
+  EXPECT_EQ(*(*store)->Get("b"), std::optional<ByteBuffer>("2"));
+  EXPECT_FALSE((*store)->Get("c")->has_value());
+  b.ForgetFlushed(set);
+  EXPECT_EQ(b.entry_count(), 3u);
+  EXPECT_EQ(ValueOf(b, "a"), "4");
+  EXPECT_EQ(ValueOf(b, "b"), "<none>");  // RocksDB has it now
+  EXPECT_EQ(ValueOf(b, "c"), "6");
+  // Truncating the later change of "a" falls back to RocksDB, which holds the flushed one.
+  b.TruncateTo(LogOffset(3));
+  EXPECT_EQ(ValueOf(b, "a"), "<none>");
+  EXPECT_EQ(b.key_count(), 0u);
+  EXPECT_EQ(b.size_in_bytes(), 0u);
+}
+
+TEST(KvPreWriteBufferTest, AbandonedFlushSetKeepsEveryChange) {
+  KvPreWriteBuffer b;
+  b.Insert("a", "1", LogOffset(0));
+  KvPreWriteBuffer::FlushSet set = b.CollectFlush(LogOffset(1));
+  EXPECT_EQ(set.entry_count, 1u);
+  // Changes in the set cannot be dropped while it is out.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(b.TruncateTo(LogOffset(0)), "under a flush up to 1");
+  b.AbandonFlush();
+  EXPECT_EQ(ValueOf(b, "a"), "1");
+  // A new set may be taken, and the buffer truncated anywhere again.
+  set = b.CollectFlush(LogOffset(1));
+  b.AbandonFlush();
+  b.TruncateTo(LogOffset(0));
+  EXPECT_EQ(b.entry_count(), 0u);
 }
 
 }  // namespace
