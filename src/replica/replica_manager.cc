@@ -111,6 +111,9 @@ std::string ReplicaManager::KvTabletDir(const metadata::TableInfo& table, Bucket
 }
 
 Task<Status> ReplicaManager::Start() {
+  if (options_.kv_flush_off_reactor && !kv_flush_pool_) {
+    kv_flush_pool_ = std::make_unique<asio::thread_pool>(1);
+  }
   if (!options_.local_leadership) {
     // A cluster tablet server opens buckets when the coordinator names their leaders, each
     // from the high watermark it had when this file was last written.
@@ -547,6 +550,11 @@ Result<Replica*> ReplicaManager::FindKv(const TableBucket& bucket) {
   return replica;
 }
 
+bool ReplicaManager::IsSoleInSyncReplica(const TableBucket& bucket) {
+  Replica* replica = Find(bucket);
+  return replica != nullptr && replica->is_leader() && replica->repl.isr.size() == 1;
+}
+
 Result<kv::KvPutResult> ReplicaManager::PutKv(const TableBucket& bucket, ByteView records,
                                               const kv::PutKvParams& params, int32_t acks) {
   STROM_ASSIGN_OR_RETURN(Replica * replica, FindKv(bucket));
@@ -590,19 +598,58 @@ bool ReplicaManager::MaybeIncrementLeaderHighWatermark(Replica* replica) {
     }
   }
   if (hw <= replica->log->high_watermark()) return false;
-  // A tablet still catching up as follower applies up to the new high watermark itself.
+  // A tablet still catching up as follower applies up to the new high watermark itself. A
+  // leader's tablet must hold every change below the high watermark before it moves (lookups
+  // read RocksDB only, and an acknowledged write must be visible to them).
   if (replica->kv && replica->kv->is_leader()) {
-    Status flushed = replica->kv->FlushUpTo(hw);
-    if (!flushed.ok()) {
-      STROM_LOG_WARN(kComponent, "flushing the KV tablet of {} to {}: {}", replica->bucket, hw,
-                     flushed.ToString());
-      return false;
+    kv::KvTablet* kv = replica->kv.get();
+    if (kv->flushed_log_offset() < hw && !kv->flush_in_flight()) {
+      Status flushed;
+      if (kv_flush_pool_) {
+        // The RocksDB write goes to the flush worker; FinishKvFlush moves the high watermark
+        // once it is in. Meanwhile it moves no further than the tablet's flushed offset.
+        auto job = kv->BeginFlush(hw);
+        if (!job.ok()) {
+          flushed = job.status();
+        } else if (*job && !SpawnBackground(reactor_, gate_, "kv-flush",
+                                            FinishKvFlush(replica->bucket, *job))) {
+          flushed = kv->SettleFlush();  // stopping: no worker any more, write it here
+        }
+      } else {
+        flushed = kv->FlushUpTo(hw);
+      }
+      if (!flushed.ok()) {
+        STROM_LOG_WARN(kComponent, "flushing the KV tablet of {} to {}: {}", replica->bucket,
+                       hw, flushed.ToString());
+        return false;
+      }
     }
+    hw = std::min(hw, kv->flushed_log_offset());
+    if (hw <= replica->log->high_watermark()) return false;
   }
   auto moved = replica->log->MaybeIncrementHighWatermark(hw);
   if (!moved.ok() || !*moved) return false;
   WakeBucket(replica->bucket);
   return true;
+}
+
+Task<void> ReplicaManager::FinishKvFlush(TableBucket bucket,
+                                         std::shared_ptr<kv::KvFlushJob> job) {
+  auto write = [job] {
+    job->Run();
+    return true;
+  };
+  co_await RunBlocking(*kv_flush_pool_, std::move(write));
+  // The tablet may have settled the flush itself meanwhile (a role change, a checkpoint), or
+  // be gone; then there is nothing left to do here.
+  Replica* replica = Find(bucket);
+  if (replica == nullptr || !replica->kv) co_return;
+  Status settled = replica->kv->SettleFlush(/*wait=*/false);
+  if (!settled.ok()) {
+    STROM_LOG_WARN(kComponent, "flushing the KV tablet of {}: {}", bucket, settled.ToString());
+    co_return;
+  }
+  MaybeIncrementLeaderHighWatermark(replica);
 }
 
 Result<BucketRead> ReplicaManager::Read(const TableBucket& bucket, LogOffset fetch_offset,

@@ -53,6 +53,10 @@ struct ReplicaManagerOptions {
   int32_t kv_snapshot_num_retained = 2;
   /// `kv.recover.log-record-batch.max-size`: changelog bytes read per recovery step.
   int64_t kv_recover_read_bytes = 16LL * 1024 * 1024;
+  /// Leaders write their committed KV changes to RocksDB on a worker thread, so that the
+  /// reactor takes the next PutKv meanwhile; the high watermark moves once the write is in
+  /// (`strom.kv.flush-off-reactor`). False: written on the reactor, as before.
+  bool kv_flush_off_reactor = true;
   /// `kv.scanner.*`: SCAN_KV sessions.
   KvScannerOptions scanners;
 
@@ -190,8 +194,14 @@ class ReplicaManager {
   Task<Status> WaitForReplication(metadata::TableBucket bucket, LogOffset required_offset,
                                   SteadyClock::time_point deadline);
 
+  /// True when `bucket` is led here and its ISR is this replica alone: its high watermark
+  /// then waits for nothing but the local log and KV flush.
+  bool IsSoleInSyncReplica(const metadata::TableBucket& bucket);
+
   /// Applies one PutKv batch to a primary-key bucket (KvTablet::PutAsLeader), then advances
-  /// the high watermark to the log end, flushes the KV tablet up to it and wakes fetches.
+  /// the high watermark as far as the ISR allows, flushes the KV tablet up to it (on the flush
+  /// worker, `kv_flush_off_reactor`: the high watermark moves when the write is in) and wakes
+  /// fetches.
   /// kUnknownTableOrBucket for a bucket not hosted here, kNonPrimaryKeyTable for a log table;
   /// a failed put writes nothing.
   Result<kv::KvPutResult> PutKv(const metadata::TableBucket& bucket, ByteView records,
@@ -347,6 +357,9 @@ class ReplicaManager {
   /// committed changelog, makes a caught-up leader's tablet leader. True when more is left.
   bool SyncKv(Replica* replica);
   Task<void> KvSyncLoop();
+  /// Runs a leader's KV flush (`job`) on the flush worker, settles it and moves the high
+  /// watermark as far as it allows.
+  Task<void> FinishKvFlush(metadata::TableBucket bucket, std::shared_ptr<kv::KvFlushJob> job);
   /// Leader to follower (or fenced): the tablet stays open as standby, its buffer dropped.
   void DemoteKv(Replica* replica);
   /// Drops a tablet whose state is unusable (no checkpoint); it is opened again later.
@@ -397,6 +410,9 @@ class ReplicaManager {
   /// Cluster mode: the thread that opens KV tablets (RocksDB open and checkpoint restore
   /// block), so that the reactor goes on serving meanwhile.
   std::unique_ptr<asio::thread_pool> kv_pool_;
+  /// The thread that writes leaders' committed KV changes to RocksDB
+  /// (`kv_flush_off_reactor`); null when they are written on the reactor.
+  std::unique_ptr<asio::thread_pool> kv_flush_pool_;
   uint64_t next_kv_open_token_ = 0;
   bool stopping_ = false;
   /// Cluster mode: the high watermarks saved by the previous run, read once by Start(); a

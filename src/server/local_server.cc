@@ -149,6 +149,7 @@ Task<Status> LocalServer::Start() {
   replica_options.kv_snapshot_num_retained = options_.config.Get(config::kKvSnapshotNumRetained);
   replica_options.kv_recover_read_bytes =
       options_.config.Get(config::kKvRecoverLogRecordBatchMaxSize);
+  replica_options.kv_flush_off_reactor = options_.config.Get(config::kStromKvFlushOffReactor);
   replica_options.scanners.ttl = options_.config.Get(config::kKvScannerTtl);
   replica_options.scanners.expiration_interval =
       options_.config.Get(config::kKvScannerExpirationInterval);

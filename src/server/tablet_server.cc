@@ -126,6 +126,7 @@ Task<Status> TabletServer::Start() {
   replica_options.kv_snapshot_interval = config.Get(config::kKvSnapshotInterval);
   replica_options.kv_snapshot_num_retained = config.Get(config::kKvSnapshotNumRetained);
   replica_options.kv_recover_read_bytes = config.Get(config::kKvRecoverLogRecordBatchMaxSize);
+  replica_options.kv_flush_off_reactor = config.Get(config::kStromKvFlushOffReactor);
   replica_options.scanners.ttl = config.Get(config::kKvScannerTtl);
   replica_options.scanners.expiration_interval = config.Get(config::kKvScannerExpirationInterval);
   replica_options.scanners.max_per_bucket = config.Get(config::kKvScannerMaxPerBucket);

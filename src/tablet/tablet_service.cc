@@ -623,7 +623,12 @@ Task<Result<proto::PutKvResponse>> TabletService::PutKv(proto::PutKvRequest req)
     }
     // The changelog's end after this write (the original batch's for a duplicate).
     out->set_log_end_offset(put->append.last_offset.value() + 1);
-    if (req.acks() == -1 && put->append.last_offset.value() >= 0) {
+    // acks=1 on a leader without in-sync followers waits too: its high watermark then waits
+    // only for the KV flush off the reactor, and a lookup right after the answer must see
+    // the write, as Fluss's inline flush guarantees.
+    const bool wait =
+        req.acks() == -1 || (req.acks() == 1 && replicas_.IsSoleInSyncReplica(bucket));
+    if (wait && put->append.last_offset.value() >= 0) {
       waits.emplace_back(resp.buckets_resp_size() - 1, put->append.last_offset + 1);
     }
   }

@@ -151,6 +151,9 @@ namespace strom::config {
     "Files a KV tablet's RocksDB keeps open; -1 means no limit.", "")                         \
   X(kKvRecoverLogRecordBatchMaxSize, int64_t, "kv.recover.log-record-batch.max-size",         \
     kMemorySize, "16mb", "Changelog bytes read per step when a KV tablet recovers.", "")      \
+  X(kStromKvFlushOffReactor, bool, "strom.kv.flush-off-reactor", kBool, "true",              \
+    "Strom: leaders write committed KV changes to RocksDB on a worker thread while the "     \
+    "reactor takes the next writes; the high watermark moves once the write is in.", "")     \
   X(kKvScannerTtl, Duration, "kv.scanner.ttl", kDuration, "10 min",                           \
     "Idle time after which a KV full-scan session (SCAN_KV) is closed.", "")                  \
   X(kKvScannerExpirationInterval, Duration, "kv.scanner.expiration-interval", kDuration,      \
