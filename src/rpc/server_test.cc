@@ -469,6 +469,42 @@ TEST_F(RpcServerTest, SlowReaderCannotGrowQueuedBytesPastTheBudget) {
   ASSERT_TRUE(RunUntil([&] { return server_->queued_bytes() == 0; }));
 }
 
+// A frame larger than the read chunk counts against the budget from the moment its body
+// starts coming in, not only once whole: a connection that holds requests does not start
+// receiving yet another one while the server is at its limit. A connection that ends inside
+// the frame gives the bytes back.
+TEST_F(RpcServerTest, ALargeFrameIsChargedWhileItsBodyIsReceived) {
+  StartServer();
+  proto::GetTableSchemaRequest request = SchemaRequest(0);
+  request.mutable_table_path()->set_table_name(std::string(1 << 20, 'x'));
+  ByteBuffer frame = testing::RequestFrame(static_cast<int16_t>(ApiKey::kGetTableSchema), 0, 7,
+                                           request.SerializeAsString());
+  const size_t payload_bytes = frame.size() - proto::kFrameLengthSize - proto::kRequestHeaderSize;
+  const size_t half = frame.size() / 2;
+  for (bool finish : {true, false}) {
+    Result<asio::ip::tcp::socket> socket = Run(testing::RawConnect(server_->port()));
+    ASSERT_TRUE(socket.ok()) << socket.status().ToString();
+    Status sent = Run(testing::RawWrite(&*socket, frame.substr(0, half)));
+    ASSERT_TRUE(sent.ok()) << sent.ToString();
+    ASSERT_TRUE(RunUntil([&] { return server_->queued_bytes() == payload_bytes; }, 5s))
+        << server_->queued_bytes();
+    if (finish) {
+      sent = Run(testing::RawWrite(&*socket, frame.substr(half)));
+      ASSERT_TRUE(sent.ok()) << sent.ToString();
+      Result<ByteBuffer> answer = Run(testing::RawReadFrameWithin(&*socket, 10s));
+      ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+      Result<proto::ResponseFrame> decoded = proto::DecodeResponseFrame(*answer);
+      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+      EXPECT_EQ(decoded->request_id, 7);
+      EXPECT_EQ(decoded->type, proto::ResponseType::kSuccess);
+    } else {
+      socket->close();
+    }
+    EXPECT_TRUE(RunUntil([&] { return server_->queued_bytes() == 0; }, 5s))
+        << server_->queued_bytes();
+  }
+}
+
 TEST_F(RpcServerTest, OptionsFromFlussConfiguration) {
   config::Configuration conf;
   ASSERT_TRUE(conf.Set("netty.server.max-request-size", "1mb").ok());

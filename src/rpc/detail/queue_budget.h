@@ -12,8 +12,8 @@ namespace strom::rpc::detail {
 /// The server-wide count of bytes held for requests being handled and responses waiting to be
 /// written (`strom.server.max-queued-bytes`), shared by every connection of one Server.
 ///
-/// Connections charge a request's payload when they start it and release it when its handler
-/// returns; they charge a response when it is queued and release it once written (or
+/// Connections charge a request's payload when they start it (a frame larger than the read
+/// chunk: when they begin receiving its body) and release it when its handler returns; they charge a response when it is queued and release it once written (or
 /// dropped). While the total is at or over the limit, a connection that holds any of it
 /// stops reading its socket and parks its wake-up notifier here; every release that brings
 /// the total under the limit wakes the parked connections. A connection holding nothing may

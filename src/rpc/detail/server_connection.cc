@@ -222,8 +222,13 @@ Task<bool> ServerConnection::ReadLargeFrame() {
   header.api_key = reader.I16BE();
   header.api_version = reader.I16BE();
   header.request_id = reader.I32BE();
+  // Charged from here, not only once whole: the budget bounds the bytes of frames being
+  // received too, so a connection holding a request does not read the next large frame
+  // while the server is at its limit (ReadSide checks before this frame was begun).
+  const size_t payload_size = frame_size - kFrameHeaderEnd;
+  Charge(payload_size);
   // Sized once; the bytes already received are the only ones copied.
-  ByteBuffer payload(frame_size - kFrameHeaderEnd, '\0');
+  ByteBuffer payload(payload_size, '\0');
   have.remove_prefix(kFrameHeaderEnd);
   std::memcpy(payload.data(), have.data(), have.size());
   size_t filled = have.size();
@@ -231,7 +236,10 @@ Task<bool> ServerConnection::ReadLargeFrame() {
   // gives back its buffer) for the frames after it.
   decoder_ = proto::FrameDecoder(proto::FrameKind::kRequest, limits_.max_frame_size);
   while (filled < payload.size()) {
-    if (stop_reading_) co_return false;
+    if (stop_reading_) {
+      Uncharge(payload_size);
+      co_return false;
+    }
     read_pending_ = true;
     auto [ec, n] = co_await socket_.async_read_some(
         asio::buffer(payload.data() + filled, payload.size() - filled),
@@ -246,12 +254,13 @@ Task<bool> ServerConnection::ReadLargeFrame() {
         STROM_LOG_DEBUG("rpc", "connection {} from {} ended inside a frame ({} bytes unread)",
                         id_, peer_address_, payload.size() - filled);
       }
+      Uncharge(payload_size);
       co_return false;
     }
     filled += n;
     last_activity_ = SteadyClock::now();
   }
-  StartRequest(header, std::move(payload));
+  StartRequest(header, std::move(payload), /*charged=*/true);
   co_return true;
 }
 
@@ -262,7 +271,8 @@ Status ServerConnection::StartRequest(ByteView frame) {
   return Status::OK();
 }
 
-void ServerConnection::StartRequest(const proto::RequestHeader& header, ByteBuffer payload) {
+void ServerConnection::StartRequest(const proto::RequestHeader& header, ByteBuffer payload,
+                                    bool charged) {
   RequestContext context;
   context.api_key = static_cast<proto::ApiKey>(header.api_key);
   context.api_version = header.api_version;
@@ -271,7 +281,7 @@ void ServerConnection::StartRequest(const proto::RequestHeader& header, ByteBuff
   context.listener_name = limits_.listener_name;
   context.connection_id = id_;
   const size_t payload_bytes = payload.size();
-  Charge(payload_bytes);
+  if (!charged) Charge(payload_bytes);
 
   uint64_t seq = next_request_seq_++;
   auto cancel = std::make_shared<asio::cancellation_signal>();

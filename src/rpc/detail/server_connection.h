@@ -80,7 +80,9 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   /// Starts the request task for one whole frame. Fails only when the frame header cannot
   /// be decoded, which breaks the connection.
   Status StartRequest(ByteView frame);
-  void StartRequest(const proto::RequestHeader& header, ByteBuffer payload);
+  // `charged`: the payload's bytes are in the budget already (ReadLargeFrame charges them
+  // before it reads the body).
+  void StartRequest(const proto::RequestHeader& header, ByteBuffer payload, bool charged = false);
   static Task<void> HandleRequest(std::shared_ptr<ServerConnection> self, uint64_t seq,
                                   RequestContext context, ByteBuffer payload);
   /// True while the reader must not start another request: the in-flight bound is reached,
