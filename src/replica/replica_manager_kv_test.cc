@@ -99,5 +99,41 @@ TEST_F(ReplicaManagerKvTest, PutFlushCheckpointAndRecover) {
   testutil::RunTask(io_, manager->Stop());
 }
 
+// With the flush on the worker thread (the default once started): the high watermark never
+// passes what the KV tablet holds, an acknowledgement waits for it, and then lookups see the
+// write. Many batches in a row, so that flushes overlap with the next puts.
+TEST_F(ReplicaManagerKvTest, TheHighWatermarkWaitsForAFlushOffTheReactor) {
+  auto manager = NewManager();
+  ASSERT_TRUE(testutil::RunTask(io_, manager->Start()).ok());
+  ASSERT_TRUE(manager->CreateTableBuckets(table_, assignment_).ok());
+  Replica* replica = *manager->FindKv(Bucket(0));
+  bool overlapped = false;
+  for (int32_t id = 1; id <= 200; ++id) {
+    auto put = manager->PutKv(Bucket(0), KvBatch({KvOp{KvRow(id, "v", id), false}}), {});
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+    EXPECT_LE(replica->log->high_watermark(), replica->kv->flushed_log_offset());
+    overlapped |= replica->kv->flush_in_flight();
+    if (id % 20 != 0) continue;
+    // Every 20th put waits for its acknowledgement, as an acks=all PutKv does.
+    Status acked = testutil::RunTask(
+        io_, manager->WaitForReplication(Bucket(0), put->append.last_offset + 1,
+                                         SteadyClock::now() + std::chrono::seconds(10)));
+    ASSERT_TRUE(acked.ok()) << acked.ToString();
+    EXPECT_GE(replica->kv->flushed_log_offset(), put->append.last_offset + 1);
+    ByteBuffer key = EncodeKvKey(KvRow(id, std::nullopt, std::nullopt));
+    std::vector<ByteView> keys = {key};
+    EXPECT_TRUE((*replica->kv->Lookup(keys))[0].has_value()) << id;
+  }
+  EXPECT_TRUE(overlapped);
+  // Stop settles what is in flight and checkpoints: the restart replays nothing.
+  testutil::RunTask(io_, manager->Stop());
+  manager = NewManager();
+  ASSERT_TRUE(manager->CreateTableBuckets(table_, assignment_).ok());
+  replica = *manager->FindKv(Bucket(0));
+  EXPECT_EQ(*replica->kv->RowCount(), 200);
+  EXPECT_EQ(replica->kv->recovered_record_count(), 0);
+  testutil::RunTask(io_, manager->Stop());
+}
+
 }  // namespace
 }  // namespace strom::replica
