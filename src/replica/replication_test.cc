@@ -224,6 +224,22 @@ class ReplicationTest : public ::testing::Test {
     return resp->buckets_resp(0);
   }
 
+  /// PutKv of `ops` to bucket 0 of the primary-key table through `node`'s tablet service.
+  proto::PbPutKvRespForBucket PutKv(int node, const std::vector<server::testing::KvOp>& ops,
+                                    int acks) {
+    proto::PutKvRequest req;
+    req.set_acks(acks);
+    req.set_table_id(kPkTable.value());
+    req.set_timeout_ms(5000);
+    auto* b = req.add_buckets_req();
+    b->set_bucket_id(0);
+    b->set_records(server::testing::KvBatch(ops));
+    auto resp = RunTask(io_, nodes_.at(node).service->PutKv(std::move(req)));
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    if (!resp.ok() || resp->buckets_resp_size() != 1) return {};
+    return resp->buckets_resp(0);
+  }
+
   Replica* At(int node, TableId table = kLogTable) {
     return nodes_.at(node).manager->Find(Bucket(table));
   }
@@ -457,7 +473,6 @@ TEST_F(ReplicationTest, EpochsAreFencedAndStopReplicaDeletes) {
 }
 
 TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
-  using server::testing::KvBatch;
   using server::testing::KvOp;
   using server::testing::KvRow;
   for (int id = 1; id <= 3; ++id) StartNode(id);
@@ -469,18 +484,7 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
   EXPECT_FALSE(At(2, kPkTable)->kv_ready);
   EXPECT_FALSE(At(2, kPkTable)->kv->is_leader());
 
-  auto put = [&](int node, std::vector<KvOp> ops) {
-    proto::PutKvRequest req;
-    req.set_acks(-1);
-    req.set_table_id(kPkTable.value());
-    req.set_timeout_ms(5000);
-    auto* b = req.add_buckets_req();
-    b->set_bucket_id(0);
-    b->set_records(KvBatch(ops));
-    auto resp = RunTask(io_, nodes_.at(node).service->PutKv(std::move(req)));
-    EXPECT_TRUE(resp.ok());
-    return resp->buckets_resp(0);
-  };
+  auto put = [&](int node, std::vector<KvOp> ops) { return PutKv(node, ops, /*acks=*/-1); };
   auto first = put(1, {KvOp{KvRow(1, "a", 10), false}, KvOp{KvRow(2, "b", 20), false}});
   ASSERT_FALSE(first.has_error_code()) << first.error_message();
   auto second =
@@ -562,23 +566,14 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
 // checkpoint beyond the cut discarded, and the state rebuilt from the older checkpoint plus
 // the changelog fetched again.
 TEST_F(ReplicationTest, AFollowerCutBelowItsKvStateRebuildsItFromAnOlderCheckpoint) {
-  using server::testing::KvBatch;
   using server::testing::KvOp;
   using server::testing::KvRow;
   for (int id = 1; id <= 2; ++id) StartNode(id);
   Elect(kPkTable, 1, {1, 2});
   ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready && At(2, kPkTable)->kv; }));
   auto put = [&](std::vector<KvOp> ops) {
-    proto::PutKvRequest req;
-    req.set_acks(-1);
-    req.set_table_id(kPkTable.value());
-    req.set_timeout_ms(5000);
-    auto* b = req.add_buckets_req();
-    b->set_bucket_id(0);
-    b->set_records(KvBatch(ops));
-    auto resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(req)));
-    ASSERT_TRUE(resp.ok());
-    ASSERT_FALSE(resp->buckets_resp(0).has_error_code()) << resp->buckets_resp(0).error_message();
+    auto resp = PutKv(1, ops, /*acks=*/-1);
+    ASSERT_FALSE(resp.has_error_code()) << resp.error_message();
   };
   auto applied_everything = [&] {
     return At(2, kPkTable)->kv && Leo(2, kPkTable) == Leo(1, kPkTable) &&
@@ -638,22 +633,13 @@ TEST_F(ReplicationTest, AFollowerCutBelowItsKvStateRebuildsItFromAnOlderCheckpoi
 // refuses and keeps its log, so it stays out of the ISR instead of becoming a replica that
 // could never lead.
 TEST_F(ReplicationTest, APrimaryKeyFollowerRestartsItsLogOnlyWhereItsKvStateIs) {
-  using server::testing::KvBatch;
   using server::testing::KvOp;
   using server::testing::KvRow;
   for (int id = 1; id <= 2; ++id) StartNode(id);
   Elect(kPkTable, 1, {1, 2});
   ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable)->kv_ready && At(2, kPkTable)->kv; }));
-  proto::PutKvRequest req;
-  req.set_acks(-1);
-  req.set_table_id(kPkTable.value());
-  req.set_timeout_ms(5000);
-  auto* b = req.add_buckets_req();
-  b->set_bucket_id(0);
-  b->set_records(KvBatch({KvOp{KvRow(1, "a", 10), false}, KvOp{KvRow(2, "b", 20), false}}));
-  auto resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(req)));
-  ASSERT_TRUE(resp.ok());
-  ASSERT_FALSE(resp->buckets_resp(0).has_error_code()) << resp->buckets_resp(0).error_message();
+  auto resp = PutKv(1, {KvOp{KvRow(1, "a", 10), false}, KvOp{KvRow(2, "b", 20), false}}, -1);
+  ASSERT_FALSE(resp.has_error_code()) << resp.error_message();
   ASSERT_TRUE(WaitUntil([&] {
     return At(2, kPkTable)->kv && At(2, kPkTable)->kv->flushed_log_offset() == LogOffset(2);
   }));
@@ -677,7 +663,6 @@ TEST_F(ReplicationTest, APrimaryKeyFollowerRestartsItsLogOnlyWhereItsKvStateIs) 
 // PutKv and lookups get the retriable LEADER_NOT_AVAILABLE; the open is retried and the bucket
 // serves once it succeeds.
 TEST_F(ReplicationTest, ALeaderServesKvOnlyOnceItsTabletIsOpen) {
-  using server::testing::KvBatch;
   using server::testing::KvOp;
   using server::testing::KvRow;
   min_isr_ = 1;
@@ -689,18 +674,7 @@ TEST_F(ReplicationTest, ALeaderServesKvOnlyOnceItsTabletIsOpen) {
   Elect(kPkTable, 1, {1});
   ASSERT_TRUE(WaitUntil([&] { return At(1, kPkTable) && !At(1, kPkTable)->kv_opening; }));
   EXPECT_EQ(At(1, kPkTable)->kv, nullptr);
-  auto put = [&] {
-    proto::PutKvRequest req;
-    req.set_acks(1);
-    req.set_table_id(kPkTable.value());
-    req.set_timeout_ms(5000);
-    auto* b = req.add_buckets_req();
-    b->set_bucket_id(0);
-    b->set_records(KvBatch({KvOp{KvRow(1, "a", 10), false}}));
-    auto resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(req)));
-    EXPECT_TRUE(resp.ok());
-    return resp->buckets_resp(0);
-  };
+  auto put = [&] { return PutKv(1, {KvOp{KvRow(1, "a", 10), false}}, /*acks=*/1); };
   EXPECT_EQ(put().error_code(), static_cast<int32_t>(ErrorCode::kLeaderNotAvailable));
   EXPECT_TRUE(IsRetriable(ErrorCode::kLeaderNotAvailable));
   EXPECT_EQ(nodes_.at(1).manager->FindKv(Bucket(kPkTable)).status().code(),
@@ -713,7 +687,6 @@ TEST_F(ReplicationTest, ALeaderServesKvOnlyOnceItsTabletIsOpen) {
 }
 
 TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
-  using server::testing::KvBatch;
   using server::testing::KvOp;
   using server::testing::KvRow;
   // Long enough that the ISR keeps a stopped follower: acks=-1 writes wait. A minimum ISR
@@ -767,16 +740,7 @@ TEST_F(ReplicationTest, LostSessionFencesEveryLeadershipUntilANewerEpoch) {
   ASSERT_NE(At(1, kPkTable)->kv, nullptr);
   EXPECT_FALSE(At(1, kPkTable)->kv->is_leader());
   EXPECT_EQ(At(1, kPkTable)->kv->pre_write_buffer().entry_count(), 0u);
-  proto::PutKvRequest put;
-  put.set_acks(1);
-  put.set_table_id(kPkTable.value());
-  put.set_timeout_ms(5000);
-  auto* pb = put.add_buckets_req();
-  pb->set_bucket_id(0);
-  pb->set_records(KvBatch({KvOp{KvRow(1, "a", 10), false}}));
-  auto put_resp = RunTask(io_, nodes_.at(1).service->PutKv(std::move(put)));
-  ASSERT_TRUE(put_resp.ok());
-  EXPECT_EQ(put_resp->buckets_resp(0).error_code(),
+  EXPECT_EQ(PutKv(1, {KvOp{KvRow(1, "a", 10), false}}, /*acks=*/1).error_code(),
             static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
   // Followers no longer read from it.
   EXPECT_EQ(fenced.Read(Bucket(kLogTable), LogOffset(0), 1 << 20, true, ServerId(2))
