@@ -331,6 +331,14 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
         fail(read.status());
         continue;
       }
+      // Counts the bucket's records against the response's budget and gives its offsets.
+      auto account = [&](int64_t size) {
+        if (size > 0) min_one_batch = false;
+        remaining = std::max<int64_t>(0, remaining - size);
+        total += size;
+        out->set_high_watermark(read->high_watermark.value());
+        out->set_log_start_offset(read->log_start_offset.value());
+      };
       if (read->slice) {
         rpc::ResponseBody records;
         if (!projection) {
@@ -347,12 +355,7 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
           }
           records = std::move(projected).value();
         }
-        const int64_t size = static_cast<int64_t>(records.size());
-        if (size > 0) min_one_batch = false;
-        remaining = std::max<int64_t>(0, remaining - size);
-        total += size;
-        out->set_high_watermark(read->high_watermark.value());
-        out->set_log_start_offset(read->log_start_offset.value());
+        account(static_cast<int64_t>(records.size()));
         slices->push_back(SlicedRecords{static_cast<size_t>(resp->tables_resp_size() - 1),
                                         static_cast<size_t>(table_resp->buckets_resp_size() - 1),
                                         std::move(records)});
@@ -368,12 +371,7 @@ int64_t TabletService::ReadOnce(const proto::FetchLogRequest& req, proto::FetchL
         }
         records = std::move(projected).value();
       }
-      const int64_t size = static_cast<int64_t>(records.size());
-      if (size > 0) min_one_batch = false;
-      remaining = std::max<int64_t>(0, remaining - size);
-      total += size;
-      out->set_high_watermark(read->high_watermark.value());
-      out->set_log_start_offset(read->log_start_offset.value());
+      account(static_cast<int64_t>(records.size()));
       out->set_records(std::move(records));
     }
   }
