@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "integration/cluster_harness.h"
+#include "integration/cluster_test_base.h"
 #include "integration/tcp_proxy.h"
 #include "proto/FlussApi.pb.h"
 #include "rpc/connection.h"
@@ -51,19 +52,12 @@ struct MetadataView {
   std::map<int32_t, std::vector<int32_t>> isr;
 };
 
-class ClusterProcessTest : public ::testing::Test {
+class ClusterProcessTest : public testing::ClusterTest {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     testing::ClusterHarness::Options options;
-    options.server_binary = STROM_SERVER_BIN;
-    options.dir = fs::temp_directory_path() /
-                  ("strom-cluster-it-" + std::to_string(::getpid()) + "-" + info->name());
     options.session_timeout = session_timeout_;
-    dir_ = options.dir;
-    cluster_ = std::make_unique<testing::ClusterHarness>(options);
-    std::string why;
-    ASSERT_TRUE(cluster_->Start(&why)) << why;
+    ASSERT_NO_FATAL_FAILURE(StartCluster("strom-cluster-it", options));
     // Every tablet server has heard from the coordinator (clients bootstrap from them).
     ASSERT_TRUE(Eventually([&] {
       for (int ts : cluster_->running_tablets()) {
@@ -75,24 +69,6 @@ class ClusterProcessTest : public ::testing::Test {
       }
       return true;
     })) << "the tablet servers did not learn the cluster";
-  }
-
-  void TearDown() override {
-    connection_.reset();
-    cluster_.reset();
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  Connection& Conn() {
-    if (connection_ == nullptr) {
-      ClientConfig config;
-      config.bootstrap_servers = cluster_->bootstrap();
-      config.request_timeout = 10s;
-      auto conn = Connection::Create(config);
-      EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-      if (conn.ok()) connection_ = std::move(*conn);
-    }
-    return *connection_;
   }
 
   /// The Metadata answer of the server at `port` for `table` (all tables: none asked).
@@ -128,12 +104,7 @@ class ClusterProcessTest : public ::testing::Test {
 
   /// Polls until `done` holds (bounded); true when it did.
   static bool Eventually(const std::function<bool()>& done, std::chrono::seconds bound = 40s) {
-    auto deadline = std::chrono::steady_clock::now() + bound;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(200ms);
-    }
-    return done();
+    return testing::Eventually(done, bound);
   }
 
   TablePath CreateReplicatedTable(const std::string& db, const std::string& name, int buckets) {
@@ -217,9 +188,6 @@ class ClusterProcessTest : public ::testing::Test {
   /// The servers' ZooKeeper session timeout (the harness's 3 s: a killed server's session
   /// ends quickly).
   std::string session_timeout_ = "3 s";
-  fs::path dir_;
-  std::unique_ptr<testing::ClusterHarness> cluster_;
-  std::unique_ptr<Connection> connection_;
   int active_coordinator_ = 0;
 };
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "integration/cluster_harness.h"
+#include "integration/cluster_test_base.h"
 #include "strom/client.h"
 
 namespace strom {
@@ -34,14 +35,9 @@ using namespace std::chrono_literals;
 
 constexpr int kKeys = 200;
 
-/// Polls until `done` holds (bounded); true when it did.
+/// Polls until `done` holds (bounded by a minute: moves wait for replicas to catch up).
 bool Eventually(const std::function<bool()>& done, std::chrono::seconds bound = 60s) {
-  auto deadline = std::chrono::steady_clock::now() + bound;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return done();
+  return testing::Eventually(done, bound);
 }
 
 /// Appends rows with increasing ids to a log table, paced, until stopped; remembers every
@@ -182,38 +178,12 @@ class Upserter {
   std::thread thread_;
 };
 
-class ClusterRebalanceTest : public ::testing::Test {
+class ClusterRebalanceTest : public testing::ClusterTest {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    testing::ClusterHarness::Options options;
-    options.server_binary = STROM_SERVER_BIN;
-    options.dir = fs::temp_directory_path() /
-                  ("strom-rebalance-it-" + std::to_string(::getpid()) + "-" + info->name());
-    dir_ = options.dir;
-    cluster_ = std::make_unique<testing::ClusterHarness>(options);
-    std::string why;
-    ASSERT_TRUE(cluster_->Start(&why)) << why;
+    ASSERT_NO_FATAL_FAILURE(StartCluster("strom-rebalance-it", testing::ClusterHarness::Options()));
     ASSERT_TRUE(Eventually([&] { return LiveTabletServers() == 3; }))
         << "the cluster did not see its three tablet servers";
-  }
-
-  void TearDown() override {
-    connection_.reset();
-    cluster_.reset();
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  Connection& Conn() {
-    if (connection_ == nullptr) {
-      ClientConfig config;
-      config.bootstrap_servers = cluster_->bootstrap();
-      config.request_timeout = 10s;
-      auto conn = Connection::Create(config);
-      EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-      if (conn.ok()) connection_ = std::move(*conn);
-    }
-    return *connection_;
   }
 
   size_t LiveTabletServers() {
@@ -330,10 +300,6 @@ class ClusterRebalanceTest : public ::testing::Test {
     };
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out_file), slurp(err_file)};
   }
-
-  fs::path dir_;
-  std::unique_ptr<testing::ClusterHarness> cluster_;
-  std::unique_ptr<Connection> connection_;
 };
 
 TEST_F(ClusterRebalanceTest, AddedServerTakesReplicasAndATaggedOneIsDrainedWhileClientsWrite) {
