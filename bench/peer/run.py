@@ -967,6 +967,18 @@ def target_text(target) -> str:
     return f"{op} {want:g}" if want >= 1 else f"{op} 1/{round(1 / want)}"
 
 
+def load_note(load_before: str, cores) -> str:
+    """How busy the machine was before the run, in words (the load after it is the run's own)."""
+    try:
+        first = float(load_before.split(",")[0])
+        quiet = first < 0.5 * float(cores)
+    except (ValueError, IndexError, TypeError):
+        quiet = False
+    if quiet:
+        return "(the machine was quiet before the run; the load after it is the run's own)"
+    return "(the machine is shared with other builds, so throughputs are lower bounds)"
+
+
 def markdown(rows: list[dict], info: dict) -> str:
     m = info["machine"]
     lines = [
@@ -978,7 +990,7 @@ def markdown(rows: list[dict], info: dict) -> str:
         "alternating Strom, Fluss, ...; figures are medians over the rounds.",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
         f"{m['java']}; load average {info['load_before']} before, {info['load_after']} after "
-        "(the machine is shared with other builds, so throughputs are lower bounds).",
+        f"{load_note(info['load_before'], m['cores'])}.",
         "- Client: the `strom` CLI (`strom perf ...`, Strom's C++ client) for both servers, on "
         "loopback; client and server share the cores. Rows marked \"Java client\" use the "
         "released Fluss 0.9.1 Java client instead (bench/peer/java-perf.sh), also for both.",
