@@ -25,16 +25,9 @@ using record::GenericRow;
 using testing::KvHarness;
 using testing::KvOp;
 
-record::Schema TwoColumns() {
-  return *record::Schema::Builder()
-              .AddColumn("id", DataType::Int())
-              .AddColumn("v", DataType::String())
-              .PrimaryKey({"id"})
-              .Build();
-}
-
-GenericRow Row(int32_t id, std::string v) { return GenericRow{Datum(id), Datum(std::move(v))}; }
-GenericRow Key(int32_t id) { return GenericRow{Datum(id), Datum()}; }
+using testing::two_columns::Key;
+using testing::two_columns::Row;
+using testing::two_columns::TwoColumns;
 
 std::map<int32_t, std::string> Decode(const std::map<ByteBuffer, GenericRow>& state) {
   std::map<int32_t, std::string> out;

@@ -16,22 +16,14 @@
 namespace strom::kv {
 namespace {
 
-using record::DataType;
 using record::Datum;
 using record::GenericRow;
 using testing::KvHarness;
 using testing::KvOp;
 
-record::Schema TwoColumns() {
-  return *record::Schema::Builder()
-              .AddColumn("id", DataType::Int())
-              .AddColumn("v", DataType::String())
-              .PrimaryKey({"id"})
-              .Build();
-}
-
-GenericRow Row(int32_t id, std::string v) { return GenericRow{Datum(id), Datum(std::move(v))}; }
-GenericRow Key(int32_t id) { return GenericRow{Datum(id), Datum()}; }
+using testing::two_columns::Key;
+using testing::two_columns::Row;
+using testing::two_columns::TwoColumns;
 
 using State = std::map<ByteBuffer, ByteBuffer>;
 

@@ -329,4 +329,21 @@ inline std::vector<std::string> Render(const std::vector<ChangeRecord>& changes)
   return out;
 }
 
+/// The table (id INT primary key, v STRING) several KV suites share, and its rows and keys.
+namespace two_columns {
+
+inline record::Schema TwoColumns() {
+  return *record::Schema::Builder()
+              .AddColumn("id", record::DataType::Int())
+              .AddColumn("v", record::DataType::String())
+              .PrimaryKey({"id"})
+              .Build();
+}
+inline GenericRow Row(int32_t id, std::string v) {
+  return GenericRow{Datum(id), Datum(std::move(v))};
+}
+inline GenericRow Key(int32_t id) { return GenericRow{Datum(id), Datum()}; }
+
+}  // namespace two_columns
+
 }  // namespace strom::kv::testing
