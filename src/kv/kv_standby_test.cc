@@ -26,16 +26,7 @@ using testing::two_columns::Row;
 using testing::two_columns::TwoColumns;
 
 using State = std::map<ByteBuffer, ByteBuffer>;
-
-State ReadState(KvTablet& kv) {
-  State out;
-  Status st = kv.ScanAll([&](ByteView key, ByteView value) {
-    out.emplace(ByteBuffer(key), ByteBuffer(value));
-    return true;
-  });
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  return out;
-}
+using testing::StoredState;
 
 /// A second replica of the harness's bucket: its own log (filled with the leader's batches
 /// as a fetcher would) and a KvTablet opened with OpenStorage, as the replica manager does.
@@ -106,7 +97,7 @@ TEST(KvStandbyTest, FollowerAppliesOnlyTheCommittedChangelog) {
     if (round % 3 == 2) ops.push_back(KvOp::Delete(Key(round)));
     ASSERT_TRUE(leader.Put(ops).ok());
     ends.push_back(leader.log().log_end_offset());
-    states.push_back(ReadState(leader.kv()));
+    states.push_back(StoredState(leader.kv()));
   }
   Follower follower(leader);
   STROM_ASSERT_OK(follower.OpenLog());
@@ -120,12 +111,12 @@ TEST(KvStandbyTest, FollowerAppliesOnlyTheCommittedChangelog) {
   ASSERT_TRUE(calls.ok()) << calls.status().ToString();
   EXPECT_GT(*calls, 1);
   EXPECT_EQ(follower.kv().flushed_log_offset(), ends[6]);
-  EXPECT_EQ(ReadState(follower.kv()), states[6]);
+  EXPECT_EQ(StoredState(follower.kv()), states[6]);
 
   calls = follower.ApplyTo(ends.back(), /*step_bytes=*/0);
   ASSERT_TRUE(calls.ok()) << calls.status().ToString();
   EXPECT_EQ(*calls, 1);
-  EXPECT_EQ(ReadState(follower.kv()), states.back());
+  EXPECT_EQ(StoredState(follower.kv()), states.back());
   EXPECT_EQ(*follower.kv().RowCount(), *leader.kv().RowCount());
   EXPECT_EQ(follower.kv().applied_record_count(), leader.log().log_end_offset().value());
   EXPECT_EQ(follower.kv().recovered_record_count(), 0);
@@ -150,7 +141,7 @@ TEST(KvStandbyTest, CaughtUpFollowerBecomesLeaderWithoutReplay) {
   STROM_ASSERT_OK(follower.Fetch());
   ASSERT_TRUE(follower.ApplyTo(committed, 4096).ok());
   // The leader's RocksDB holds the committed state only, as the follower's does.
-  EXPECT_EQ(ReadState(follower.kv()), ReadState(leader.kv()));
+  EXPECT_EQ(StoredState(follower.kv()), StoredState(leader.kv()));
 
   STROM_ASSERT_OK(follower.kv().BecomeLeader());
   EXPECT_TRUE(follower.kv().is_leader());
@@ -178,7 +169,7 @@ TEST(KvStandbyTest, LeaderFollowerLeaderCycle) {
   ASSERT_TRUE(h.Put({KvOp::Upsert(Row(1, "a")), KvOp::Upsert(Row(2, "b"))}).ok());
   const LogOffset committed = h.log().log_end_offset();
   ASSERT_TRUE(h.kv().PutAsLeader(h.Batch({KvOp::Upsert(Row(1, "lost"))})).ok());
-  const State state = ReadState(h.kv());
+  const State state = StoredState(h.kv());
 
   // Leader to follower: the uncommitted change goes with the buffer, and the next leader
   // cuts it off the log.
@@ -201,8 +192,8 @@ TEST(KvStandbyTest, LeaderFollowerLeaderCycle) {
   STROM_ASSERT_OK(h.log().UpdateHighWatermark(h.log().log_end_offset()));
   auto applied = h.kv().ApplyCommittedChangelog(h.log().high_watermark(), 0);
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
-  EXPECT_EQ(ReadState(h.kv()), ReadState(other.kv()));
-  EXPECT_NE(ReadState(h.kv()), state);
+  EXPECT_EQ(StoredState(h.kv()), StoredState(other.kv()));
+  EXPECT_NE(StoredState(h.kv()), state);
 
   // And leader again, without reopening.
   STROM_ASSERT_OK(h.kv().BecomeLeader());
@@ -226,7 +217,7 @@ TEST(KvStandbyTest, TruncationBelowTheStateRebuildsFromAnOlderCheckpoint) {
                             KvOp::Upsert(Row(10 + round, "x"))})
                     .ok());
     ends.push_back(leader.log().log_end_offset());
-    states.push_back(ReadState(leader.kv()));
+    states.push_back(StoredState(leader.kv()));
     STROM_ASSERT_OK(follower.Fetch());
     ASSERT_TRUE(follower.ApplyTo(follower.log().log_end_offset(), 0).ok());
     // Checkpoints after rounds 1 and 4 (both kept).
@@ -234,7 +225,7 @@ TEST(KvStandbyTest, TruncationBelowTheStateRebuildsFromAnOlderCheckpoint) {
       ASSERT_TRUE(follower.kv().TakeCheckpoint().ok());
     }
   }
-  EXPECT_EQ(ReadState(follower.kv()), states.back());
+  EXPECT_EQ(StoredState(follower.kv()), states.back());
 
   // The log is cut to the end of round 2, below what RocksDB holds.
   const LogOffset cut = ends[2];
@@ -251,7 +242,7 @@ TEST(KvStandbyTest, TruncationBelowTheStateRebuildsFromAnOlderCheckpoint) {
   STROM_ASSERT_OK(follower.OpenKv());
   EXPECT_EQ(follower.kv().flushed_log_offset(), ends[1]);
   ASSERT_TRUE(follower.ApplyTo(follower.log().log_end_offset(), 0).ok());
-  EXPECT_EQ(ReadState(follower.kv()), states[2]);
+  EXPECT_EQ(StoredState(follower.kv()), states[2]);
   EXPECT_EQ(follower.kv().applied_record_count(), cut.value() - ends[1].value());
 }
 
@@ -261,7 +252,7 @@ TEST(KvStandbyTest, OpenDiscardsCheckpointsBeyondTheLogEnd) {
   ASSERT_TRUE(h.Put({KvOp::Upsert(Row(1, "a"))}).ok());
   ASSERT_TRUE(h.kv().TakeCheckpoint().ok());
   const LogOffset first = h.log().log_end_offset();
-  const State state = ReadState(h.kv());
+  const State state = StoredState(h.kv());
   ASSERT_TRUE(h.Put({KvOp::Upsert(Row(1, "b")), KvOp::Upsert(Row(2, "c"))}).ok());
   ASSERT_TRUE(h.kv().TakeCheckpoint().ok());
   // A crash after the log was cut back and before the newer checkpoint went with it.
@@ -278,7 +269,7 @@ TEST(KvStandbyTest, OpenDiscardsCheckpointsBeyondTheLogEnd) {
     STROM_ASSERT_OK((*log)->Close());
   }
   STROM_ASSERT_OK(h.Open());
-  EXPECT_EQ(ReadState(h.kv()), state);
+  EXPECT_EQ(StoredState(h.kv()), state);
   EXPECT_EQ(h.kv().recovered_record_count(), 0);
   KvCheckpointStore store(h.root() + "/kv-0/checkpoints", log::PosixFileSystem::Default());
   auto list = store.List();

@@ -329,6 +329,17 @@ inline std::vector<std::string> Render(const std::vector<ChangeRecord>& changes)
   return out;
 }
 
+/// Every stored key and value (schema id + row bytes) of `kv`'s committed state, in key order.
+inline std::map<ByteBuffer, ByteBuffer> StoredState(KvTablet& kv) {
+  std::map<ByteBuffer, ByteBuffer> out;
+  Status st = kv.ScanAll([&](ByteView key, ByteView value) {
+    out.emplace(ByteBuffer(key), ByteBuffer(value));
+    return true;
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
 /// The table (id INT primary key, v STRING) several KV suites share, and its rows and keys.
 namespace two_columns {
 

@@ -16,6 +16,7 @@
 #include <map>
 
 #include "kv/kv_checkpoint.h"
+#include "kv/kv_test_util.h"
 #include "log/fs/posix_file_system.h"
 #include "log/log_test_util.h"
 #include "metadata/embedded_metadata_store.h"
@@ -238,6 +239,11 @@ class ReplicationTest : public ::testing::Test {
     EXPECT_TRUE(resp.ok()) << resp.status().ToString();
     if (!resp.ok() || resp->buckets_resp_size() != 1) return {};
     return resp->buckets_resp(0);
+  }
+
+  /// The committed KV state of bucket 0 of the primary-key table on `node`.
+  std::map<ByteBuffer, ByteBuffer> KvState(int node) {
+    return kv::testing::StoredState(*At(node, kPkTable)->kv);
   }
 
   Replica* At(int node, TableId table = kLogTable) {
@@ -497,21 +503,12 @@ TEST_F(ReplicationTest, PrimaryKeyStateMovesWithTheLeader) {
             static_cast<int32_t>(ErrorCode::kNotLeaderOrFollower));
 
   // The followers' RocksDB reaches the leader's committed state (no further).
-  auto state = [&](int node) {
-    std::map<ByteBuffer, ByteBuffer> out;
-    Status st = At(node, kPkTable)->kv->ScanAll([&](ByteView key, ByteView value) {
-      out.emplace(ByteBuffer(key), ByteBuffer(value));
-      return true;
-    });
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return out;
-  };
   for (int follower : {2, 3}) {
     ASSERT_TRUE(WaitUntil([&] {
       return At(follower, kPkTable)->kv->flushed_log_offset() == Hw(1, kPkTable);
     }));
     EXPECT_LE(At(follower, kPkTable)->kv->flushed_log_offset(), Hw(follower, kPkTable));
-    EXPECT_EQ(state(follower), state(1));
+    EXPECT_EQ(KvState(follower), KvState(1));
     EXPECT_EQ(At(follower, kPkTable)->kv->pre_write_buffer().entry_count(), 0u);
   }
 
@@ -579,15 +576,6 @@ TEST_F(ReplicationTest, AFollowerCutBelowItsKvStateRebuildsItFromAnOlderCheckpoi
     return At(2, kPkTable)->kv && Leo(2, kPkTable) == Leo(1, kPkTable) &&
            At(2, kPkTable)->kv->flushed_log_offset() == Hw(1, kPkTable);
   };
-  auto state = [&](int node) {
-    std::map<ByteBuffer, ByteBuffer> out;
-    Status st = At(node, kPkTable)->kv->ScanAll([&](ByteView key, ByteView value) {
-      out.emplace(ByteBuffer(key), ByteBuffer(value));
-      return true;
-    });
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return out;
-  };
   ReplicaManager& follower = *nodes_.at(2).manager;
   put({KvOp{KvRow(1, "a", 10), false}, KvOp{KvRow(2, "b", 20), false}});  // offsets 0, 1
   ASSERT_TRUE(WaitUntil(applied_everything));
@@ -624,7 +612,7 @@ TEST_F(ReplicationTest, AFollowerCutBelowItsKvStateRebuildsItFromAnOlderCheckpoi
   // The fetcher copies the cut records again; the tablet reopens from the checkpoint at 2.
   ASSERT_TRUE(WaitUntil(applied_everything));
   EXPECT_NE(At(2, kPkTable)->kv.get(), before);
-  EXPECT_EQ(state(2), state(1));
+  EXPECT_EQ(KvState(2), KvState(1));
   EXPECT_EQ(At(2, kPkTable)->kv->applied_record_count(), Hw(1, kPkTable).value() - 2);
 }
 
