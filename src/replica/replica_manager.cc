@@ -863,12 +863,17 @@ Result<Replica*> ReplicaManager::OpenReplicaForNotify(
 }
 
 void ReplicaManager::CloseKv(Replica* replica) {
-  if (!replica->kv) return;
+  if (replica->kv) ReleaseKv(replica, /*checkpoint=*/true);
+}
+
+void ReplicaManager::ReleaseKv(Replica* replica, bool checkpoint) {
   kv_scanners_.CloseBucket(replica->bucket);
-  // Close() checkpoints what was flushed, which is at most the high watermark: committed.
-  Status s = replica->kv->Close();
-  if (!s.ok()) {
-    STROM_LOG_WARN(kComponent, "closing the KV tablet of {}: {}", replica->bucket, s.ToString());
+  if (checkpoint && replica->kv) {
+    // Close() checkpoints what was flushed, which is at most the high watermark: committed.
+    Status s = replica->kv->Close();
+    if (!s.ok()) {
+      STROM_LOG_WARN(kComponent, "closing the KV tablet of {}: {}", replica->bucket, s.ToString());
+    }
   }
   replica->kv.reset();
   replica->kv_ready = false;
@@ -942,24 +947,24 @@ Task<void> ReplicaManager::OpenKvTask(TableBucket bucket, uint64_t token,
   kv_sync_timer_.cancel();
 }
 
-void ReplicaManager::DropKv(Replica* replica) {
-  kv_scanners_.CloseBucket(replica->bucket);
-  if (replica->kv) {
-    const LogOffset flushed = replica->kv->flushed_log_offset();
-    const LogOffset log_end = replica->log->log_end_offset();
-    replica->kv.reset();
-    if (flushed > log_end) {
-      // Its checkpoints beyond the log's end hold changes the log no longer has.
-      auto discarded = kv::KvTablet::DiscardCheckpointsAbove(
-          KvTabletDir(*replica->table, replica->bucket.bucket), nullptr, log_end);
-      if (!discarded.ok()) {
-        STROM_LOG_WARN(kComponent, "discarding KV checkpoints of {}: {}", replica->bucket,
-                       discarded.status().ToString());
-      }
-    }
+void ReplicaManager::DiscardKvCheckpointsAbove(Replica* replica, LogOffset offset) {
+  auto discarded = kv::KvTablet::DiscardCheckpointsAbove(
+      KvTabletDir(*replica->table, replica->bucket.bucket), nullptr, offset);
+  if (!discarded.ok()) {
+    STROM_LOG_WARN(kComponent, "discarding KV checkpoints of {} beyond {}: {}", replica->bucket,
+                   offset, discarded.status().ToString());
+  } else if (*discarded > 0) {
+    STROM_LOG_INFO(kComponent, "discarded {} KV checkpoints of {} beyond {}", *discarded,
+                   replica->bucket, offset);
   }
-  replica->kv_ready = false;
-  replica->checkpointed_offset = LogOffset(-1);
+}
+
+void ReplicaManager::DropKv(Replica* replica) {
+  const LogOffset log_end = replica->log->log_end_offset();
+  // Its checkpoints beyond the log's end hold changes the log no longer has.
+  const bool beyond_log = replica->kv && replica->kv->flushed_log_offset() > log_end;
+  ReleaseKv(replica, /*checkpoint=*/false);
+  if (beyond_log) DiscardKvCheckpointsAbove(replica, log_end);
   replica->kv_retry_at = SteadyClock::now() + kKvOpenRetryDelay;
 }
 
@@ -1048,20 +1053,9 @@ void ReplicaManager::AfterFollowerTruncation(Replica* replica, bool fully) {
                    "the log of {} is cut to {} below the changelog offset {} its KV tablet "
                    "holds: rebuilding the tablet from a checkpoint at or below {}",
                    replica->bucket, offset, flushed, offset);
-    kv_scanners_.CloseBucket(replica->bucket);
-    replica->kv.reset();
-    replica->kv_ready = false;
-    replica->checkpointed_offset = LogOffset(-1);
+    ReleaseKv(replica, /*checkpoint=*/false);
   }
-  auto discarded = kv::KvTablet::DiscardCheckpointsAbove(
-      KvTabletDir(*replica->table, replica->bucket.bucket), nullptr, offset);
-  if (!discarded.ok()) {
-    STROM_LOG_WARN(kComponent, "discarding KV checkpoints of {} beyond {}: {}", replica->bucket,
-                   offset, discarded.status().ToString());
-  } else if (*discarded > 0) {
-    STROM_LOG_INFO(kComponent, "discarded {} KV checkpoints of {} beyond {}", *discarded,
-                   replica->bucket, offset);
-  }
+  DiscardKvCheckpointsAbove(replica, offset);
 }
 
 void ReplicaManager::RemoveFetcher(const TableBucket& bucket) {

@@ -346,6 +346,10 @@ class ReplicaManager {
   Status MakeLeader(Replica* replica, const NotifyLeaderAndIsrItem& item, bool new_epoch);
   Status MakeFollower(Replica* replica, const NotifyLeaderAndIsrItem& item, bool new_epoch);
   void CloseKv(Replica* replica);
+  /// Lets go of the replica's KV tablet, if any: its scanners closed, the tablet closed with a
+  /// checkpoint when `checkpoint` (else dropped as is: its state is unusable or to be
+  /// rebuilt), its readiness and checkpoint bookkeeping reset.
+  void ReleaseKv(Replica* replica, bool checkpoint);
   // ---- the KV tablets of cluster mode (leaders and hot-standby followers) ----
   /// Starts opening `replica`'s KV tablet on the KV worker (checkpoint restore and RocksDB
   /// open); the sync loop then applies the changelog in steps. Nothing when open or opening.
@@ -362,6 +366,9 @@ class ReplicaManager {
   Task<void> FinishKvFlush(metadata::TableBucket bucket, std::shared_ptr<kv::KvFlushJob> job);
   /// Leader to follower (or fenced): the tablet stays open as standby, its buffer dropped.
   void DemoteKv(Replica* replica);
+  /// Deletes the replica's KV checkpoints that cover changelog beyond `offset`; a failure is
+  /// logged (the next open discards them too).
+  void DiscardKvCheckpointsAbove(Replica* replica, LogOffset offset);
   /// Drops a tablet whose state is unusable (no checkpoint); it is opened again later.
   void DropKv(Replica* replica);
   /// Called right after a follower's log was cut (`fully`: emptied and restarted at its new
