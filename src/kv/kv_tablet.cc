@@ -748,12 +748,9 @@ Status KvTablet::FlushUpTo(LogOffset committed_offset) {
                      options_.dir);
   }
   STROM_RETURN_IF_ERROR(SettleFlush());
-  if (committed_offset <= flushed_log_offset_) return Status::OK();
-  auto diff = buffer_.FlushUpTo(committed_offset, store_.get());
-  if (!diff.ok()) return GoOffline(diff.status());
-  flushed_log_offset_ = committed_offset;
-  if (row_count_ >= 0) row_count_ += *diff;
-  return Status::OK();
+  // BeginFlush's flush, written here by SettleFlush since no other thread runs it.
+  STROM_RETURN_IF_ERROR(BeginFlush(committed_offset).status());
+  return SettleFlush();
 }
 
 Result<std::shared_ptr<KvFlushJob>> KvTablet::BeginFlush(LogOffset committed_offset) {

@@ -47,18 +47,19 @@ void KvPreWriteBuffer::TruncateTo(LogOffset lsn) {
 }
 
 Result<int64_t> KvPreWriteBuffer::FlushUpTo(LogOffset up_to, RocksDbStore* store) {
-  flush_set_ = CollectFlush(up_to);
-  if (flush_set_.entry_count == 0) {
+  FlushSet set = CollectFlush(up_to);
+  if (set.entry_count == 0) {
     AbandonFlush();
     return int64_t{0};
   }
-  Status written = WriteFlush(&flush_set_, store, &flush_batch_);
+  RocksDbWriteBatch batch;
+  Status written = WriteFlush(&set, store, &batch);
   if (!written.ok()) {
     AbandonFlush();
     return written;
   }
-  ForgetFlushed(flush_set_);
-  return flush_set_.row_count_diff;
+  ForgetFlushed(set);
+  return set.row_count_diff;
 }
 
 KvPreWriteBuffer::FlushSet KvPreWriteBuffer::CollectFlush(LogOffset up_to) {

@@ -125,9 +125,6 @@ class KvPreWriteBuffer {
   // A FlushSet is out (between CollectFlush and ForgetFlushed / AbandonFlush).
   bool flush_out_ = false;
   LogOffset flush_up_to_{0};
-  // FlushUpTo's scratch, kept to reuse its memory.
-  FlushSet flush_set_;
-  RocksDbWriteBatch flush_batch_;
 };
 
 }  // namespace strom::kv
