@@ -197,6 +197,23 @@ bool StartsWithCompleteBatch(ByteView records) {
 constexpr int kMaxProjectedReads = 8;
 constexpr int64_t kMaxProjectedReadBytes = 32LL * 1024 * 1024;
 
+// The output room of projection round `round`, `produced` bytes into a bucket's `budget`. The
+// first read may exceed the budget by one batch when min_one_batch was set; its projection is
+// never larger than it, so it goes out whole.
+size_t ProjectionRoom(int round, bool min_one_batch, int64_t budget, size_t produced) {
+  if (round == 0 && min_one_batch) return SIZE_MAX;
+  return static_cast<size_t>(std::max<int64_t>(0, budget - static_cast<int64_t>(produced)));
+}
+
+// The stored bytes the next read of a projected fetch asks for: the budget `left`, scaled by
+// the ratio of stored to projected bytes seen so far, within the per-read bound.
+int64_t NextProjectedRead(int64_t left, int64_t stored_total, size_t produced) {
+  const double ratio = produced == 0 ? 1.0
+                                     : static_cast<double>(stored_total) /
+                                           static_cast<double>(produced);
+  return std::clamp<int64_t>(static_cast<int64_t>(left * ratio), left, kMaxProjectedReadBytes);
+}
+
 }  // namespace
 
 Result<ByteBuffer> TabletService::ProjectWithinBudget(const TableBucket& bucket,
@@ -209,12 +226,7 @@ Result<ByteBuffer> TabletService::ProjectWithinBudget(const TableBucket& bucket,
   ByteBuffer out;
   int64_t stored_total = 0;
   for (int round = 0;; ++round) {
-    // The first read may exceed the budget by one batch when min_one_batch was set; its
-    // projection is never larger than it, so it goes out whole.
-    const size_t room = round == 0 && min_one_batch
-                            ? SIZE_MAX
-                            : static_cast<size_t>(std::max<int64_t>(
-                                  0, budget - static_cast<int64_t>(out.size())));
+    const size_t room = ProjectionRoom(round, min_one_batch, budget, out.size());
     STROM_ASSIGN_OR_RETURN(size_t consumed, projection.ProjectLogRecords(stored, room, &out));
     stored_total += static_cast<int64_t>(consumed);
     ByteView rest(stored.data() + consumed, stored.size() - consumed);
@@ -224,12 +236,8 @@ Result<ByteBuffer> TabletService::ProjectWithinBudget(const TableBucket& bucket,
     if (round + 1 >= kMaxProjectedReads || left <= 0) break;
     std::optional<LogOffset> next = NextOffsetAfter(ByteView(stored.data(), consumed));
     if (!next || *next >= high_watermark) break;
-    const double ratio = out.empty() ? 1.0
-                                     : static_cast<double>(stored_total) /
-                                           static_cast<double>(out.size());
-    const int64_t want = std::clamp<int64_t>(static_cast<int64_t>(left * ratio), left,
-                                             kMaxProjectedReadBytes);
-    auto more = replicas_.Read(bucket, *next, want, /*min_one_batch=*/false);
+    auto more = replicas_.Read(bucket, *next, NextProjectedRead(left, stored_total, out.size()),
+                               /*min_one_batch=*/false);
     if (!more.ok() || more->records.empty()) break;  // what was projected so far stands
     stored = std::move(more->records);
   }
@@ -244,23 +252,16 @@ Result<rpc::ResponseBody> TabletService::ProjectSliceWithinBudget(
   SliceProjector projector(&projection);
   int64_t stored_total = 0;
   for (int round = 0;; ++round) {
-    const size_t room = round == 0 && min_one_batch
-                            ? SIZE_MAX
-                            : static_cast<size_t>(std::max<int64_t>(
-                                  0, budget - static_cast<int64_t>(out.size())));
+    const size_t room = ProjectionRoom(round, min_one_batch, budget, out.size());
     STROM_ASSIGN_OR_RETURN(SliceProjector::Outcome walked, projector.Project(slice, room, &out));
     stored_total += static_cast<int64_t>(walked.consumed);
     if (walked.consumed == 0 || walked.full) break;
     const int64_t left = budget - static_cast<int64_t>(out.size());
     if (round + 1 >= kMaxProjectedReads || left <= 0) break;
     if (!walked.next_offset || *walked.next_offset >= high_watermark) break;
-    const double ratio = out.size() == 0 ? 1.0
-                                         : static_cast<double>(stored_total) /
-                                               static_cast<double>(out.size());
-    const int64_t want = std::clamp<int64_t>(static_cast<int64_t>(left * ratio), left,
-                                             kMaxProjectedReadBytes);
-    auto more = replicas_.Read(bucket, *walked.next_offset, want, /*min_one_batch=*/false,
-                               ServerId(-1), /*zero_copy=*/true);
+    auto more = replicas_.Read(bucket, *walked.next_offset,
+                               NextProjectedRead(left, stored_total, out.size()),
+                               /*min_one_batch=*/false, ServerId(-1), /*zero_copy=*/true);
     // What was projected so far stands.
     if (!more.ok() || !more->slice || more->slice->size == 0) break;
     slice = std::move(*more->slice);
