@@ -79,6 +79,10 @@ Result<LogBatchHeaderInfo> ParseLogBatchHeader(ByteView head, size_t available) 
   info.size = static_cast<size_t>(LoadI32LE(head.data() + kLogLengthOffset)) + kLogOverhead;
   info.record_count = LoadI32LE(head.data() + layout->record_count);
   info.append_only = (static_cast<uint8_t>(head[layout->attributes]) & kAppendOnlyFlagMask) != 0;
+  // Wrapping, as LogRecordBatch::next_offset.
+  info.next_offset = LogOffset(static_cast<int64_t>(
+      static_cast<uint64_t>(LoadI64LE(head.data() + kLogBaseOffsetOffset)) +
+      static_cast<uint64_t>(LoadI32LE(head.data() + layout->last_offset_delta)) + 1));
   return info;
 }
 

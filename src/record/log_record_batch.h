@@ -92,6 +92,8 @@ struct LogBatchHeaderInfo {
   size_t size = 0;
   int32_t record_count = 0;
   bool append_only = false;
+  /// The offset after the batch (LogRecordBatch::next_offset).
+  LogOffset next_offset{0};
 };
 
 /// The checks of LogRecordBatch::Parse from the header alone: `head` holds the first bytes of

@@ -85,11 +85,6 @@ Result<SliceProjector::Outcome> SliceProjector::Project(const log::FileSlice& sl
       outcome.full = true;
       break;
     }
-    // The header fields were checked by the plan.
-    const record::LogBatchLayout* layout =
-        record::LogLayoutForMagic(static_cast<int8_t>(head[record::kLogMagicOffset]));
-    const uint64_t next = static_cast<uint64_t>(LoadI64LE(head + record::kLogBaseOffsetOffset)) +
-                          static_cast<uint64_t>(LoadI32LE(head + layout->last_offset_delta)) + 1;
     const size_t readable = reader.Available(pos);
     pending_.append(plan_.head);
     for (const auto& [offset, run] : plan_.body_ranges) {
@@ -103,7 +98,7 @@ Result<SliceProjector::Outcome> SliceProjector::Project(const log::FileSlice& sl
     produced += plan_.output_size;
     pos += size;
     outcome.consumed = pos;
-    outcome.next_offset = LogOffset(static_cast<int64_t>(next));
+    outcome.next_offset = plan_.next_offset;
   }
   flush();
   return outcome;

@@ -151,6 +151,7 @@ Result<size_t> ArrowProjection::PlanLogBatch(ByteView head, size_t available,
   out->head.clear();
   out->body_ranges.clear();
   out->input_size = info.size;
+  out->next_offset = info.next_offset;
   if (info.size == header_size) {
     out->head.append(head);  // an empty batch only moves the offset forward
     out->output_size = out->head.size();

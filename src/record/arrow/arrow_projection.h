@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/ids.h"
 #include "common/result.h"
 #include "record/arrow/compression.h"
 #include "record/data_type.h"
@@ -42,6 +43,8 @@ struct ProjectedLogBatch {
   size_t input_size = 0;
   /// Bytes of the projected batch: head.size() plus the range lengths.
   size_t output_size = 0;
+  /// The offset after the batch.
+  LogOffset next_offset{0};
 };
 
 /// Server-side column projection of ARROW log data (Fluss `FileLogProjection`): rewrites IPC
